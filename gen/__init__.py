@@ -1,0 +1,1 @@
+"""Presets, the block registry, the manifest writer and the CLI that emits Verilog. Imports rtl/ only."""

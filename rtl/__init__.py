@@ -1,0 +1,1 @@
+"""Amaranth components and their frozen config dataclasses. Imports amaranth and rtl/ only."""

@@ -1,0 +1,1 @@
+"""Building blocks shared by every block: validation, adder trees, population counts."""

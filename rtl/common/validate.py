@@ -1,0 +1,22 @@
+"""Config validation helpers: every failure names the config class, the field, the value and what is allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def check_int(owner: str, name: str, value: object, lo: int, hi: int | None = None) -> None:
+    """Raise ``ValueError`` unless ``value`` is an int in ``lo..hi`` (``hi=None``: no upper bound)."""
+    allowed = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{owner}.{name} must be an integer {allowed}, got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        raise ValueError(f"{owner}.{name} must be in {allowed}, got {value}")
+
+
+def check_choice(owner: str, name: str, value: object, choices: Iterable[object]) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
+    choices = tuple(choices)
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{owner}.{name} must be one of {allowed}, got {value!r}")

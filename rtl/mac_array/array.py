@@ -1,0 +1,220 @@
+"""The MAC array component (spec: ``ternary_mac.md``)."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..common.arith import adder_tree, popcount
+from .config import MacArrayConfig
+
+_CODE_PLUS, _CODE_INVALID, _CODE_MINUS = 0b01, 0b10, 0b11
+
+
+class MacArray(wiring.Component):
+    """Weight-stationary (GEMM) or weight-streaming (GEMV) array of ``rows x cols`` processing elements.
+
+    With ``weight_kind = "ternary"`` every PE adds, subtracts or skips its activation (BitNet b1.58,
+    arXiv 2402.17764): there is no multiplier. A zero weight forces the PE's product register to 0, so the
+    column adder sees a constant input while the weight is zero (operand isolation). ``weight_kind = "int8"`` is the
+    conventional baseline: the same array with an 8x8 signed multiplier in each PE.
+
+    Pipeline: accept (products registered) -> column adder trees (sums registered) -> accumulate and emit.
+    A beat flagged ``first`` starts its accumulator from zero; a beat flagged ``last`` emits the accumulator.
+    Backpressure on ``out`` stalls the whole pipeline (``acts.ready`` falls in the same cycle), so no beat is
+    ever lost or duplicated. Latency: :attr:`MacArrayConfig.latency` = 3 cycles from accepting a ``last`` beat to
+    ``out.valid``; throughput one activation beat per cycle.
+
+    Weight-stationary dataflow: the weight stream fills a shadow tile, ``rows`` beats of ``cols`` lanes, while the
+    active tile computes. The shadow tile is switched in when the activation beat flagged ``tile_end`` is
+    accepted (no bubble when the shadow tile is already full), or as soon as it fills when no tile is active.
+    The position of a beat in its token block selects its accumulator; a block longer than ``max_tokens`` sets
+    ``error`` and wraps to accumulator 0.
+
+    Weight-streaming dataflow: each weight beat carries a whole ``rows x cols`` tile and is consumed together
+    with one activation beat; one accumulator per column.
+
+    Decisions where the spec is silent: a ternary code 0b10 acts as 0 and sets ``error`` (sticky until reset);
+    ``nonzero_macs`` counts every MAC whose weight is non-zero, i.e. the adder operations actually performed.
+
+    Parameters
+    ----------
+    config : MacArrayConfig
+
+    Attributes
+    ----------
+    weights : In(stream.Signature(config.weight_layout))
+        Weight rows (weight-stationary) or whole tiles (weight-streaming).
+    acts : In(stream.Signature(config.act_layout))
+        ``{data: rows x signed(act_bits), first, last, tile_end}``.
+    out : Out(stream.Signature(config.out_layout))
+        ``{data: cols x signed(acc_bits)}``, one beat per ``last`` activation beat, in acceptance order.
+    busy : Signal(1), out
+        A beat is in the pipeline, waiting on ``out``, or a token block is open.
+    error : Signal(1), out
+        Sticky: an invalid ternary code was loaded, or a token block exceeded ``max_tokens``.
+    nonzero_macs : Signal(config.counter_bits), out
+        Running count of the non-zero-weight MACs performed since reset (wraps).
+    """
+
+    def __init__(self, config: MacArrayConfig) -> None:
+        self.config = config
+        super().__init__({
+            "weights": In(stream.Signature(config.weight_layout)),
+            "acts": In(stream.Signature(config.act_layout)),
+            "out": Out(stream.Signature(config.out_layout)),
+            "busy": Out(1),
+            "error": Out(1),
+            "nonzero_macs": Out(config.counter_bits),
+        })
+
+    def _nonzero(self, weight):
+        if self.config.weight_kind == "ternary":
+            return (weight == _CODE_PLUS) | (weight == _CODE_MINUS)
+        return weight != 0
+
+    def _product(self, act, weight):
+        if self.config.weight_kind == "ternary":
+            return Mux(weight == _CODE_PLUS, act, Mux(weight == _CODE_MINUS, -act, 0))
+        return act * weight
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+        rows, cols = cfg.rows, cfg.cols
+        tile_layout = data.ArrayLayout(data.ArrayLayout(cfg.weight_shape, cols), rows)
+        stationary = cfg.dataflow == "weight_stationary"
+
+        lo, hi = cfg.product_range
+        product_shape = signed(max(abs(lo), hi).bit_length() + 1)
+        sum_shape = signed(product_shape.width + (rows - 1).bit_length())
+        acc_shape = signed(cfg.acc_width)
+
+        out_valid = Signal()
+        advance = Signal()  # the whole pipeline moves this cycle
+        m.d.comb += advance.eq(~out_valid | self.out.ready)
+
+        act_fire = Signal()
+        weight_error = Signal()
+        block_overflow = Signal()
+        beat_nnz = Signal(range(rows * cols + 1))
+        tile = Signal(tile_layout)  # the weights applied to the accepted beat
+        token = Signal(range(max(cfg.accumulators, 2)))  # never zero-width: Verilog has no [-1:0]
+
+        if stationary:
+            shadow = Signal(tile_layout, reset_less=True)
+            shadow_nnz = Signal(range(rows * cols + 1))
+            shadow_full = Signal()
+            load_row = Signal(range(max(rows, 2)))
+            active = Signal(tile_layout, reset_less=True)
+            active_nnz = Signal(range(rows * cols + 1))
+            active_valid = Signal()
+
+            swap = Signal()  # the shadow tile becomes the active tile this cycle
+            weight_fire = self.weights.valid & self.weights.ready
+            row_nnz = popcount([self._nonzero(self.weights.payload[c]) for c in range(cols)])
+            m.d.comb += [
+                self.weights.ready.eq(~shadow_full | swap),
+                self.acts.ready.eq(active_valid & advance),
+                weight_error.eq(weight_fire & self._any_invalid([self.weights.payload])),
+            ]
+            with m.If(act_fire & self.acts.payload.tile_end):
+                m.d.comb += swap.eq(shadow_full)
+                m.d.sync += active_valid.eq(shadow_full)
+            with m.Elif(~active_valid):
+                m.d.comb += swap.eq(shadow_full)
+            with m.If(swap):
+                m.d.sync += [active.eq(shadow), active_nnz.eq(shadow_nnz), active_valid.eq(1), shadow_full.eq(0)]
+
+            # After the swap, so that a row loaded in the swap cycle (rows = 1) is not lost.
+            with m.If(weight_fire):
+                for r in range(rows):
+                    with m.If(load_row == r):
+                        m.d.sync += shadow[r].eq(self.weights.payload)
+                m.d.sync += shadow_nnz.eq(Mux(load_row == 0, 0, shadow_nnz) + row_nnz)
+                with m.If(load_row == rows - 1):
+                    m.d.sync += [load_row.eq(0), shadow_full.eq(1)]
+                with m.Else():
+                    m.d.sync += load_row.eq(load_row + 1)
+
+            with m.If(act_fire):
+                with m.If(self.acts.payload.tile_end):
+                    m.d.sync += token.eq(0)
+                with m.Elif(token == cfg.accumulators - 1):
+                    m.d.sync += token.eq(0)
+                    m.d.comb += block_overflow.eq(1)
+                with m.Else():
+                    m.d.sync += token.eq(token + 1)
+            m.d.comb += [tile.eq(active), beat_nnz.eq(active_nnz)]
+            block_open = token != 0
+        else:
+            m.d.comb += [
+                self.acts.ready.eq(self.weights.valid & advance),
+                self.weights.ready.eq(self.acts.valid & advance),
+                tile.eq(self.weights.payload),
+                beat_nnz.eq(popcount([self._nonzero(tile[r][c]) for r in range(rows) for c in range(cols)])),
+                weight_error.eq(act_fire & self._any_invalid(list(self.weights.payload))),
+            ]
+            block_open = 0
+        m.d.comb += act_fire.eq(self.acts.valid & self.acts.ready)
+
+        # Stage A: products. A zero weight loads 0, so its adder input stays constant (operand isolation).
+        a_valid, a_first, a_last = Signal(), Signal(), Signal()
+        a_token = Signal.like(token)
+        a_prod = [[Signal(product_shape, name=f"prod_{r}_{c}", reset_less=True) for c in range(cols)]
+                  for r in range(rows)]
+        with m.If(advance):
+            m.d.sync += a_valid.eq(act_fire)
+            with m.If(act_fire):
+                m.d.sync += [a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last),
+                             a_token.eq(token)]
+                for r in range(rows):
+                    act = self.acts.payload.data[r]
+                    for c in range(cols):
+                        m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
+
+        # Stage B: one adder tree per column.
+        b_valid, b_first, b_last = Signal(), Signal(), Signal()
+        b_token = Signal.like(token)
+        b_sum = [Signal(sum_shape, name=f"colsum_{c}", reset_less=True) for c in range(cols)]
+        with m.If(advance):
+            m.d.sync += [b_valid.eq(a_valid), b_first.eq(a_first), b_last.eq(a_last), b_token.eq(a_token)]
+            with m.If(a_valid):
+                m.d.sync += [b_sum[c].eq(adder_tree([a_prod[r][c] for r in range(rows)])) for c in range(cols)]
+
+        # Stage C: accumulate; emit on `last`.
+        acc = Signal(data.ArrayLayout(data.ArrayLayout(acc_shape, cols), cfg.accumulators), reset_less=True)
+        out_data = Signal(cfg.out_layout, reset_less=True)
+        current = acc[b_token] if cfg.accumulators > 1 else acc[0]
+        total = [Signal(acc_shape, name=f"total_{c}") for c in range(cols)]
+        for c in range(cols):
+            m.d.comb += total[c].eq(Mux(b_first, 0, current[c]) + b_sum[c])
+        with m.If(advance):
+            m.d.sync += out_valid.eq(b_valid & b_last)
+            with m.If(b_valid):
+                for i in range(cfg.accumulators):
+                    with m.If(b_token == i):
+                        m.d.sync += [acc[i][c].eq(total[c]) for c in range(cols)]
+                with m.If(b_last):
+                    m.d.sync += [out_data.data[c].eq(total[c]) for c in range(cols)]
+
+        m.d.comb += [
+            self.out.valid.eq(out_valid),
+            self.out.payload.eq(out_data),
+            self.busy.eq(a_valid | b_valid | out_valid | block_open),
+        ]
+        with m.If(weight_error | block_overflow):
+            m.d.sync += self.error.eq(1)
+        with m.If(act_fire):
+            m.d.sync += self.nonzero_macs.eq(self.nonzero_macs + beat_nnz)
+        return m
+
+    def _any_invalid(self, weight_rows) -> object:
+        if self.config.weight_kind != "ternary":
+            return 0
+        flags = [row[c] == _CODE_INVALID for row in weight_rows for c in range(self.config.cols)]
+        out = flags[0]
+        for f in flags[1:]:
+            out = out | f
+        return out

@@ -1,0 +1,1 @@
+"""cocotb benches, stream drivers, scoreboards and the pytest glue that builds and runs them."""

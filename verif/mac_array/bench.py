@@ -1,0 +1,193 @@
+"""cocotb bench of the MAC array (ternary and int8, both dataflows) against ``golden.ternary``."""
+
+from __future__ import annotations
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+
+from golden import ternary
+from verif.bench import Bench
+from verif.scoreboard import Scoreboard
+
+TIMEOUT = {"timeout_time": 20, "timeout_unit": "ms"}
+
+
+def random_weights(bench: Bench, k: int, n: int, density: float | None = None) -> np.ndarray:
+    if bench.config["weight_kind"] == "ternary":
+        w = bench.rng.integers(-1, 2, size=(k, n))
+    else:
+        w = bench.rng.integers(-128, 128, size=(k, n))
+    if density is not None:
+        w = np.where(bench.rng.random((k, n)) < density, w, 0)
+    return w
+
+
+def random_acts(bench: Bench, t: int, k: int) -> np.ndarray:
+    bits = bench.config["act_bits"]
+    return bench.rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(t, k))
+
+
+def queue_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, codes: np.ndarray | None = None,
+               scoreboard: Scoreboard | None = None) -> tuple[ternary.StreamPlan, Scoreboard]:
+    """Queue every beat of ``X @ W`` on the input streams and the golden results on a scoreboard.
+
+    ``codes`` (same shape as ``w``) overrides the weight encoding, to inject invalid ternary codes.
+    """
+    cfg = bench.config
+    plan = ternary.stream_plan(x, w, cfg["rows"], cfg["cols"], cfg["dataflow"], cfg["max_tokens"],
+                               acc_bits=bench.derived["acc_width"])
+    if codes is not None:
+        code_plan = ternary.stream_plan(np.zeros_like(x), codes, cfg["rows"], cfg["cols"], cfg["dataflow"],
+                                        cfg["max_tokens"])
+        weight_beats = code_plan.weight_beats
+    else:
+        weight_beats = plan.weight_beats
+    scoreboard = scoreboard or Scoreboard(f"{bench.manifest['preset']} out", bench.dut._log)
+    for beat in weight_beats:
+        bench["weights"].send_nowait({"": beat})  # the codec masks -1 to the 2-bit code 0b11
+    for data, first, last, tile_end in plan.act_beats:
+        bench["acts"].send_nowait({"data": data, "first": first, "last": last, "tile_end": tile_end})
+    for (token, col_tile), beat in zip(plan.out_index, plan.out_beats, strict=True):
+        scoreboard.expect(beat, f"X{x.shape} @ W{w.shape}: token {token}, column tile {col_tile}")
+    return plan, scoreboard
+
+
+async def collect(bench: Bench, plan: ternary.StreamPlan, scoreboard: Scoreboard) -> None:
+    out = bench["out"]
+    for _ in plan.out_beats:
+        scoreboard.compare(out.codec.array(await out.recv(), "data"))
+
+
+async def run_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, stall_in: float = 0.0, stall_out: float = 0.0,
+                   codes: np.ndarray | None = None) -> ternary.StreamPlan:
+    """Stream one GEMM through the array with random stalls and check outputs, counter and error flag."""
+    for name in ("weights", "acts"):
+        bench[name].stall(bench.rng, stall_in)
+    bench["out"].stall(bench.rng, stall_out)
+    macs_before = await bench.sample(bench.dut.nonzero_macs)
+    await RisingEdge(bench.dut.clk)
+    plan, scoreboard = queue_gemm(bench, x, w, codes)
+    await collect(bench, plan, scoreboard)
+    scoreboard.check()
+    macs = await bench.sample(bench.dut.nonzero_macs) - macs_before
+    assert macs == plan.nonzero_macs, f"nonzero_macs counted {macs}, golden {plan.nonzero_macs}"
+    if codes is None:
+        assert await bench.sample(bench.dut.error) == 0, "error set by valid input"
+    await RisingEdge(bench.dut.clk)
+    return plan
+
+
+def shapes(cfg: dict) -> list[tuple[int, int, int]]:
+    """(T, K, N) cases: K = R and K >> R, T below, at and above a token block, N = C and not a multiple."""
+    r, c, mt = cfg["rows"], cfg["cols"], cfg["max_tokens"]
+    return [(1, r, c), (mt, r, c), (2 * mt + 1, 5 * r + 1, 2 * c + 1), (3, 9 * r, c), (mt + 2, 2 * r - 1, c + 1)]
+
+
+@cocotb.test(**TIMEOUT)
+async def random_gemms_with_stalls(dut):
+    bench = await Bench.start(dut)
+    for i, (t, k, n) in enumerate(shapes(bench.config)):
+        stall_in, stall_out = [(0.0, 0.0), (0.3, 0.3), (0.7, 0.2), (0.1, 0.8), (0.5, 0.5)][i % 5]
+        density = [None, 0.5, 0.1][i % 3]
+        await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n, density), stall_in, stall_out)
+
+
+@cocotb.test(**TIMEOUT)
+async def directed_weights_and_extreme_acts(dut):
+    bench = await Bench.start(dut)
+    cfg = bench.config
+    r, c, mt = cfg["rows"], cfg["cols"], cfg["max_tokens"]
+    t, k, n = min(mt, 4) + 1, 3 * r, c
+    amin, amax = -(1 << (cfg["act_bits"] - 1)), (1 << (cfg["act_bits"] - 1)) - 1
+    wmin, wmax = (-1, 1) if cfg["weight_kind"] == "ternary" else (-128, 127)
+    act_cases = [np.full((t, k), amin), np.full((t, k), amax), np.resize([amin, amax], (t, k)),
+                 random_acts(bench, t, k)]
+    for w in (np.zeros((k, n), int), np.full((k, n), wmax), np.full((k, n), wmin),
+              np.resize([wmin, wmax, 0], (k, n))):
+        for x in act_cases:
+            await run_gemm(bench, x, w, 0.2, 0.2)
+
+
+@cocotb.test(**TIMEOUT)
+async def back_to_back_tiles_have_no_bubble(dut):
+    """Weights for the next tile load while the current one computes: with token blocks >= R, the activation
+    stream is accepted every cycle; the first result appears ``latency`` cycles after its ``last`` beat."""
+    bench = await Bench.start(dut)
+    cfg = bench.config
+    r, c, mt = cfg["rows"], cfg["cols"], cfg["max_tokens"]
+    t = mt if cfg["dataflow"] == "weight_stationary" else 4
+    accepted: list[int] = []
+    first_out: list[int] = []
+
+    async def watch():
+        cycle = 0
+        while True:
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            cycle += 1
+            if dut.acts__valid.value and dut.acts__ready.value:
+                accepted.append(cycle)
+            if dut.out__valid.value and not first_out:
+                first_out.append(cycle)
+
+    watcher = cocotb.start_soon(watch())
+    x, w = random_acts(bench, t, 6 * r), random_weights(bench, 6 * r, 2 * c)
+    plan = await run_gemm(bench, x, w)
+    watcher.cancel()
+    span = accepted[-1] - accepted[0] + 1
+    if cfg["dataflow"] == "weight_streaming" or mt >= r:
+        assert span == len(plan.act_beats), f"{len(plan.act_beats)} beats took {span} cycles"
+    first_last = accepted[[i for i, beat in enumerate(plan.act_beats) if beat[2]][0]]
+    assert first_out[0] - first_last == bench.manifest["latency"], \
+        f"latency {first_out[0] - first_last}, manifest says {bench.manifest['latency']}"
+
+
+@cocotb.test(**TIMEOUT)
+async def heavy_output_backpressure(dut):
+    bench = await Bench.start(dut)
+    cfg = bench.config
+    t, k, n = cfg["max_tokens"] + 3, 4 * cfg["rows"], 2 * cfg["cols"]
+    await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n), 0.0, 0.9)
+
+
+@cocotb.test(**TIMEOUT)
+async def reset_in_the_middle_of_a_stream(dut):
+    bench = await Bench.start(dut)
+    cfg = bench.config
+    t, k, n = cfg["max_tokens"] * 2, 6 * cfg["rows"], 2 * cfg["cols"]
+    for name in ("weights", "acts", "out"):
+        bench[name].stall(bench.rng, 0.3)
+    plan, scoreboard = queue_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n))
+    receiver = cocotb.start_soon(collect(bench, plan, scoreboard))
+    await ClockCycles(dut.clk, int(bench.rng.integers(5, 40)))
+    receiver.cancel()
+    await bench.reset()
+    assert await bench.sample(dut.busy) == 0
+    assert await bench.sample(dut.nonzero_macs) == 0
+    await RisingEdge(dut.clk)
+    await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n), 0.3, 0.3)
+
+
+@cocotb.test(**TIMEOUT)
+async def invalid_code_sets_sticky_error(dut):
+    """Code 0b10 computes as 0 and raises ``error`` until reset (ternary); int8 weights never raise it."""
+    bench = await Bench.start(dut)
+    cfg = bench.config
+    t, k, n = 3, 2 * cfg["rows"], cfg["cols"]
+    x, w = random_acts(bench, t, k), random_weights(bench, k, n)
+    if cfg["weight_kind"] != "ternary":
+        await run_gemm(bench, x, np.full((k, n), -128))
+        assert await bench.sample(dut.error) == 0
+        return
+    codes = ternary.encode_ternary(w).astype(np.int64)
+    bad = (int(bench.rng.integers(k)), int(bench.rng.integers(n)))
+    codes[bad] = ternary.INVALID_TERNARY_CODE
+    w[bad] = 0
+    await run_gemm(bench, x, w, 0.2, 0.2, codes=codes)
+    assert await bench.sample(dut.error) == 1, "code 0b10 did not set error"
+    await ClockCycles(dut.clk, 5)
+    assert await bench.sample(dut.error) == 1, "error is not sticky"
+    await bench.reset()
+    assert await bench.sample(dut.error) == 0, "reset did not clear error"
+    await run_gemm(bench, x, random_weights(bench, k, n))

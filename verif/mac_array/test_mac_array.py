@@ -1,0 +1,28 @@
+"""MAC array: generator checks (fast) and cocotb benches on several shapes, both kinds and both dataflows."""
+
+import pytest
+
+from verif.runner import emit_design, run_bench
+
+DESIGNS = [
+    ("mac-ternary-4x4", {}),
+    ("mac-int8-4x4", {}),
+    ("mac-ternary-4x4", {"rows": 3, "cols": 5, "max_tokens": 4}),
+    ("mac-ternary-4x4", {"rows": 1, "cols": 4, "max_tokens": 2}),
+    ("mac-ternary-4x4", {"rows": 4, "cols": 1, "max_tokens": 1}),
+    ("mac-ternary-16x16", {}),
+    ("mac-int8-16x16", {"max_tokens": 8}),
+    ("mac-ternary-gemv-16x16", {"rows": 8, "cols": 4}),
+    ("mac-int8-gemv-16x16", {"rows": 4, "cols": 3}),
+]
+
+
+def _id(case):
+    preset, overrides = case
+    return preset + "".join(f"-{k}{v}" for k, v in overrides.items())
+
+
+@pytest.mark.parametrize("case", DESIGNS, ids=[_id(c) for c in DESIGNS])
+def test_mac_array_bench(case):
+    preset, overrides = case
+    run_bench(emit_design(preset, overrides), "verif.mac_array.bench")
