@@ -15,6 +15,16 @@ from amaranth.lib import data, wiring
 
 from .presets import Design
 
+#: Verilator ``-Wall`` warnings that Amaranth's Verilog backend raises by construction, waived by name:
+#: implicit widening and truncation of operands, initial values on registers that are also assigned in
+#: processes (Amaranth's reset values, also the power-up values), and unused bits of backend temporaries.
+LINT_WAIVERS = {
+    "WIDTHEXPAND": "operands widened implicitly, as Amaranth's arithmetic rules define",
+    "WIDTHTRUNC": "results truncated implicitly on assignment, as Amaranth's rules define",
+    "PROCASSINIT": "registers carry their reset value as an initial value (power-up state)",
+    "UNUSEDSIGNAL": "backend temporaries of which only some bits are used",
+}
+
 
 def tool_versions() -> dict[str, str]:
     versions = {}
@@ -79,6 +89,7 @@ def build_manifest(design: Design, component: wiring.Component, text: str) -> di
         "ports": ports,
         "streams": streams,
         "warnings": cfg.warnings(),
+        "lint_waivers": LINT_WAIVERS,
         "verilog_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "tool_versions": tool_versions(),
     }
@@ -95,3 +106,16 @@ def emit(design: Design, out_root: Path) -> Path:
     path = out_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2) + "\n")
     return path
+
+
+def emit_registered(design: Design, out_dir: Path) -> tuple[Path, str, int]:
+    """Write the design inside :class:`RegisteredPorts` (for timing flows); return path, top name, wrapper FFs."""
+    from rtl.common.registered import RegisteredPorts
+
+    wrapper = RegisteredPorts(design.block.component(design.config))
+    top = f"{design.config.top_name}_registered"
+    text = verilog.convert(wrapper, name=top, ports=wrapper.ports, emit_src=False)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{top}.v"
+    path.write_text(text)
+    return path, top, wrapper.wrapper_ffs

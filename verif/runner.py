@@ -18,18 +18,26 @@ from typing import Any
 
 import pytest
 
-from gen.manifest import emit
+from gen.manifest import LINT_WAIVERS, emit
 from gen.presets import design
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 
-#: Amaranth's Verilog widens and truncates implicitly; these are the only warnings waived, by name.
-VERILATOR_WAIVERS = ["-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"]
+#: The generator's documented lint waivers, by name; nothing else is waived.
+VERILATOR_WAIVERS = [f"-Wno-{name}" for name in LINT_WAIVERS]
+
+
+SIMULATORS = ("verilator", "icarus")
 
 
 def simulator() -> str:
     return os.environ.get("SIM", "verilator")
+
+
+def simulators() -> list[str]:
+    """The simulators a bench runs on: ``SIM`` if set, else both (icarus skips where it is not installed)."""
+    return [os.environ["SIM"]] if os.environ.get("SIM") else list(SIMULATORS)
 
 
 def ensure_simulator(sim: str) -> None:
@@ -48,7 +56,7 @@ def ensure_simulator(sim: str) -> None:
         if shutil.which("iverilog") is None:
             pytest.skip("SIM=icarus needs iverilog (Debian package `iverilog`), which is not installed")
     else:
-        raise ValueError(f"SIM must be 'verilator' or 'icarus', got {sim!r}")
+        raise ValueError(f"SIM must be one of {', '.join(SIMULATORS)}, got {sim!r}")
 
 
 @contextmanager

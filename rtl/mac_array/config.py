@@ -151,7 +151,8 @@ class MacArrayConfig:
 
     @property
     def top_name(self) -> str:
-        return f"mac_{self.weight_kind}_{self.rows}x{self.cols}"
+        flow = "" if self.dataflow == "weight_stationary" else "gemv_"
+        return f"mac_{self.weight_kind}_{flow}{self.rows}x{self.cols}"
 
     def warnings(self) -> list[str]:
         """Legal but risky choices the generator reports when it emits this design."""

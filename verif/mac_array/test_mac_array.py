@@ -1,8 +1,8 @@
-"""MAC array: generator checks (fast) and cocotb benches on several shapes, both kinds and both dataflows."""
+"""MAC array cocotb benches on several shapes, both weight kinds and both dataflows, on each simulator."""
 
 import pytest
 
-from verif.runner import emit_design, run_bench
+from verif.runner import emit_design, run_bench, simulators
 
 DESIGNS = [
     ("mac-ternary-4x4", {}),
@@ -10,6 +10,7 @@ DESIGNS = [
     ("mac-ternary-4x4", {"rows": 3, "cols": 5, "max_tokens": 4}),
     ("mac-ternary-4x4", {"rows": 1, "cols": 4, "max_tokens": 2}),
     ("mac-ternary-4x4", {"rows": 4, "cols": 1, "max_tokens": 1}),
+    ("mac-ternary-4x4", {"acc_bits": 10}),
     ("mac-ternary-16x16", {}),
     ("mac-int8-16x16", {"max_tokens": 8}),
     ("mac-ternary-gemv-16x16", {"rows": 8, "cols": 4}),
@@ -22,7 +23,8 @@ def _id(case):
     return preset + "".join(f"-{k}{v}" for k, v in overrides.items())
 
 
+@pytest.mark.parametrize("sim", simulators())
 @pytest.mark.parametrize("case", DESIGNS, ids=[_id(c) for c in DESIGNS])
-def test_mac_array_bench(case):
+def test_mac_array_bench(case, sim):
     preset, overrides = case
-    run_bench(emit_design(preset, overrides), "verif.mac_array.bench")
+    run_bench(emit_design(preset, overrides), "verif.mac_array.bench", sim=sim)

