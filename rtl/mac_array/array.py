@@ -20,7 +20,8 @@ class MacArray(wiring.Component):
     column adder sees a constant input while the weight is zero (operand isolation). ``weight_kind = "int8"`` is the
     conventional baseline: the same array with an 8x8 signed multiplier in each PE.
 
-    Pipeline: accept (products registered) -> column adder trees (sums registered) -> accumulate and emit.
+    Pipeline: accept (products registered) -> column adder trees and accumulator read (registered) ->
+    accumulate and emit.
     A beat flagged ``first`` starts its accumulator from zero; a beat flagged ``last`` emits the accumulator.
     Backpressure on ``out`` stalls the whole pipeline (``acts.ready`` falls in the same cycle), so no beat is
     ever lost or duplicated. Latency: :attr:`MacArrayConfig.latency` = 3 cycles from accepting a ``last`` beat to
@@ -174,22 +175,30 @@ class MacArray(wiring.Component):
                     for c in range(cols):
                         m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
 
-        # Stage B: one adder tree per column.
-        b_valid, b_first, b_last = Signal(), Signal(), Signal()
+        # Accumulators: one row of `cols` per token of a block. Stage B reads the row its beat will update (a
+        # cycle ahead, so that stage C is a bare addition), forwarding the sum stage C writes in the same cycle.
+        acc = Signal(data.ArrayLayout(data.ArrayLayout(acc_shape, cols), cfg.accumulators), reset_less=True)
+        total = [Signal(acc_shape, name=f"total_{c}") for c in range(cols)]
+
+        # Stage B: one adder tree per column, and the accumulator row this beat adds to (0 on `first`).
+        b_valid, b_last = Signal(), Signal()
         b_token = Signal.like(token)
         b_sum = [Signal(sum_shape, name=f"colsum_{c}", reset_less=True) for c in range(cols)]
+        b_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(cols)]
+        stored = acc[a_token] if cfg.accumulators > 1 else acc[0]
+        forward = b_valid & (b_token == a_token)
         with m.If(advance):
-            m.d.sync += [b_valid.eq(a_valid), b_first.eq(a_first), b_last.eq(a_last), b_token.eq(a_token)]
+            m.d.sync += [b_valid.eq(a_valid), b_last.eq(a_last), b_token.eq(a_token)]
             with m.If(a_valid):
-                m.d.sync += [b_sum[c].eq(adder_tree([a_prod[r][c] for r in range(rows)])) for c in range(cols)]
+                for c in range(cols):
+                    m.d.sync += [
+                        b_sum[c].eq(adder_tree([a_prod[r][c] for r in range(rows)])),
+                        b_prior[c].eq(Mux(a_first, 0, Mux(forward, total[c], stored[c]))),
+                    ]
 
         # Stage C: accumulate; emit on `last`.
-        acc = Signal(data.ArrayLayout(data.ArrayLayout(acc_shape, cols), cfg.accumulators), reset_less=True)
         out_data = Signal(cfg.out_layout, reset_less=True)
-        current = acc[b_token] if cfg.accumulators > 1 else acc[0]
-        total = [Signal(acc_shape, name=f"total_{c}") for c in range(cols)]
-        for c in range(cols):
-            m.d.comb += total[c].eq(Mux(b_first, 0, current[c]) + b_sum[c])
+        m.d.comb += [total[c].eq(b_prior[c] + b_sum[c]) for c in range(cols)]
         with m.If(advance):
             m.d.sync += out_valid.eq(b_valid & b_last)
             with m.If(b_valid):
