@@ -12,7 +12,7 @@ SIM    ?=
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all verilog sim test synth report bench lint clean distclean
+.PHONY: all verilog sim test synth report bench precision lint clean distclean
 
 all: verilog
 
@@ -46,6 +46,10 @@ report: $(STAMP)
 ## bench: a long GEMM through the 16x16 array in simulation: utilization and simulated cycles per second
 bench: $(STAMP)
 	$(BIN)/python -m verif.perf $(if $(SIM),--sim $(SIM),)
+
+## precision: the L-Mul precision study (golden models only) into build/report/precision.{json,md}
+precision: $(STAMP)
+	$(BIN)/python -m golden.precision
 
 ## lint: ruff, and Verilator -Wall on every preset (only the generator's documented waivers)
 lint: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rtl.fpmul import ExactFpMul, ExactFpMulConfig, LMul, LMulConfig
 from rtl.mac_array import MacArray, MacArrayConfig
 
 
@@ -20,6 +21,9 @@ BLOCKS: dict[str, Block] = {
     for block in (
         Block("mac_array", MacArrayConfig, MacArray,
               "Ternary (BitNet b1.58) MAC array and its int8 multiply-accumulate baseline"),
+        Block("lmul", LMulConfig, LMul, "L-Mul float multiplier (one integer addition, no mantissa product)"),
+        Block("exact_fp_mul", ExactFpMulConfig, ExactFpMul,
+              "Correctly rounded float multiplier with L-Mul's special-value rules (the L-Mul baseline)"),
     )
 }
 

@@ -23,6 +23,10 @@ from rtl.mac_array import MacArrayConfig
     (["verilog", "mac-ternary-4x4", "--set", "colz=4"], "unknown field 'colz' for MacArrayConfig"),
     (["verilog", "mac-ternary-4x4", "--set", "weight_kind=int4"], "MacArrayConfig.weight_kind must be one of"),
     (["verilog", "mac-ternary-4x4", "--set", "rows"], "--set expects field=value"),
+    (["verilog", "lmul-bf16", "--set", "man_bits=0"], "LMulConfig.man_bits must be in 1..23, got 0"),
+    (["verilog", "lmul-bf16", "--set", "norm=round"], "LMulConfig.norm must be one of 'carry', 'shift'"),
+    (["verilog", "fpmul-fp16", "--set", "stages=4"], "ExactFpMulConfig.stages must be in 0..3, got 4"),
+    (["verilog", "fpmul-fp16", "--set", "norm=carry"], "unknown field 'norm' for ExactFpMulConfig"),
 ])
 def test_cli_rejects_bad_input_with_one_line(argv, message, capsys, tmp_path):
     assert main([*argv, "--out", str(tmp_path)]) == 2

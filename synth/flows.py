@@ -27,6 +27,9 @@ NAND2_WEIGHTS = {
 DFF_BASE, DFF_EXTRA = 4.5, 1.0
 GATE_SET = "AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX"
 
+#: How ABC is told to see the drivers and loads of its netlist's inputs and outputs (OSU 0.18 um cell names).
+ABC_DRIVING_CELL, ABC_LOAD_PF = "INVX1", 0.02
+
 FPGA_DEVICE = {"family": "ECP5", "device": "LFE5U-85F", "flag": "--85k", "package": "CABGA381", "speed": 6}
 FLOWS = ("generic", "fpga", "asic")
 
@@ -154,10 +157,12 @@ def fpga(design: Design, work: Path, freq_mhz: float = 100.0, seed: int = 1) -> 
 def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
     """Standard cells (``dfflibmap`` + ``abc -liberty`` with sizing), ``stat -liberty`` area, OpenSTA worst path.
 
-    After mapping, ABC buffers and sizes gates for the clock period (``buffer``, ``upsize``, ``dnsize``);
-    without it, high-fanout enables
-    drive dozens of minimum-size gates and the "critical path" is one overloaded net. There is no placement,
-    so wire load is the library's default and the path delay is an estimate of the logic alone.
+    ``abc -D`` maps for the clock period and buffers and sizes gates; the constraints tell ABC that every
+    input of the combinational netlist (a flip-flop output, once the wrapper registers the ports) is driven
+    by a small inverter, so that high-fanout nets such as a multiplexer select or a pipeline enable get buffer
+    trees. Without that, ABC treats those drivers as ideal and one flip-flop ends up driving thousands of gate
+    inputs (a 46 ns "critical path" at 16x16). There is no placement: the library's default wire load applies
+    and the path delay is the logic's estimate.
 
     Area is reported for the design alone: the registered wrapper's flip-flops (needed so that STA times
     reg-to-reg paths) are counted and their area subtracted, using the library's area of the flip-flop cell
@@ -172,9 +177,12 @@ def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
     started = time.monotonic()
     source, top, wrapper_ffs = emit_registered(design, work)
     netlist, stat = work / "asic_netlist.v", work / "asic_stat.json"
+    constraints = work / "abc.constr"
+    constraints.write_text(f"set_driving_cell {ABC_DRIVING_CELL}\nset_load {ABC_LOAD_PF}\n")
     script = "; ".join([
         f"read_verilog -sv {source.name}", f"synth -flatten -top {top}", f"dfflibmap -liberty {lib}",
-        f"abc -liberty {lib} -script {_abc_sizing_script(period_ns)}", "opt_clean -purge", "setundef -zero",
+        f"abc -D {int(period_ns * 1000)} -constr {constraints.name} -liberty {lib}",
+        "opt_clean -purge", "setundef -zero",
         "hilomap -hicell TIEHI Y -locell TIELO Y",
         f"tee -q -o {stat.name} stat -json -liberty {lib}", f"write_verilog -noattr -noexpr {netlist.name}",
     ])
@@ -211,12 +219,6 @@ def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
         "runtime_s": round(time.monotonic() - started, 1),
     })
     return report
-
-
-def _abc_sizing_script(period_ns: float) -> str:
-    """ABC mapping followed by buffering and gate sizing for the target period (commas stand for spaces)."""
-    delay = f"-D,{int(period_ns * 1000)}"
-    return f"+strash;ifraig;dc2;strash;&get,-n;&dch,-f;&nf;&put;buffer,-p;upsize,{delay};dnsize,{delay};stime,-p"
 
 
 def _liberty_areas(lib: Path) -> dict[str, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -22,23 +23,25 @@ CLOCK_NS = 10
 class Bench:
     """Per-test context: ``bench = await Bench.start(dut)`` starts the clock, resets and binds every stream."""
 
-    def __init__(self, dut: Any, manifest: dict[str, Any]) -> None:
+    def __init__(self, dut: Any, manifest: dict[str, Any], test_name: str) -> None:
         self.dut = dut
         self.manifest = manifest
         self.config: dict[str, Any] = manifest["config"]
         self.derived: dict[str, Any] = manifest["derived"]
-        test_name = os.environ.get("COCOTB_TEST_FILTER") or cocotb.top._name
-        self.seed = (int(cocotb.RANDOM_SEED) ^ zlib.crc32(str(test_name).encode())) & 0xFFFFFFFF
+        # One stream of random numbers per test, the same whether the module runs whole or one test alone.
+        self.seed = (int(cocotb.RANDOM_SEED) ^ zlib.crc32(test_name.encode())) & 0xFFFFFFFF
         self.rng = np.random.default_rng(self.seed)
         self.streams = {s["name"]: StreamPort(dut, s, reset=dut.rst) for s in manifest["streams"]}
-        dut._log.info("bench seed %d (replay with SEED=%d)", self.seed, int(cocotb.RANDOM_SEED))
+        dut._log.info("%s: bench seed %d (replay with SEED=%d)", test_name, self.seed, int(cocotb.RANDOM_SEED))
 
     @classmethod
-    async def start(cls, dut: Any) -> Bench:
+    async def start(cls, dut: Any, test_name: str | None = None) -> Bench:
+        """Clock, reset and streams for the calling test; ``test_name`` defaults to the caller's name."""
+        test_name = test_name or sys._getframe(1).f_code.co_name
         manifest = json.loads(Path(os.environ[MANIFEST_ENV]).read_text())
         dut.rst.value = 1
         Clock(dut.clk, CLOCK_NS, unit="ns").start()
-        bench = cls(dut, manifest)
+        bench = cls(dut, manifest, test_name)
         await ClockCycles(dut.clk, 3)
         dut.rst.value = 0
         await RisingEdge(dut.clk)
@@ -58,6 +61,14 @@ class Bench:
             port.clear()
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
+
+    async def assert_quiet(self, cycles: int = 8) -> None:
+        """Nothing more comes out: after ``cycles`` cycles no output stream holds or has delivered a beat."""
+        await ClockCycles(self.dut.clk, cycles)
+        for port in self.streams.values():
+            if port.is_output:
+                assert port.driver.empty(), f"{port.name}: {port.driver.count()} unexpected extra beats"
+                assert int(getattr(self.dut, f"{port.name}__valid").value) == 0, f"{port.name}: valid still high"
 
     async def sample(self, signal: Any) -> int:
         """The value of ``signal`` once the current time step has settled (legal from any phase)."""

@@ -38,7 +38,8 @@ class StreamPort:
         self.name = stream["name"]
         self.codec = PayloadCodec(stream["payload"])
         bus = Bus.from_prefix(dut, self.name, bus_separator="__")
-        driver = Source if stream["role"] == "sink" else Sink
+        self.is_output = stream["role"] == "source"
+        driver = Sink if self.is_output else Source
         self.driver = driver(bus, dut.clk, reset, reset_active_level=True)
         self.driver.log.setLevel("WARNING")
 

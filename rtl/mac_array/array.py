@@ -52,7 +52,8 @@ class MacArray(wiring.Component):
     out : Out(stream.Signature(config.out_layout))
         ``{data: cols x signed(acc_bits)}``, one beat per ``last`` activation beat, in acceptance order.
     busy : Signal(1), out
-        A beat is in the pipeline, waiting on ``out``, or a token block is open.
+        Work is held: a beat in the pipeline or waiting on ``out``, an open token block, or a weight tile
+        loading or loaded and not yet switched in.
     error : Signal(1), out
         Sticky: an invalid ternary code was loaded, or a token block exceeded ``max_tokens``.
     nonzero_macs : Signal(config.counter_bits), out
@@ -148,7 +149,7 @@ class MacArray(wiring.Component):
                 with m.Else():
                     m.d.sync += token.eq(token + 1)
             m.d.comb += [tile.eq(active), beat_nnz.eq(active_nnz)]
-            block_open = token != 0
+            block_open = (token != 0) | (load_row != 0) | shadow_full
         else:
             m.d.comb += [
                 self.acts.ready.eq(self.weights.valid & advance),
@@ -157,7 +158,7 @@ class MacArray(wiring.Component):
                 beat_nnz.eq(popcount([self._nonzero(tile[r][c]) for r in range(rows) for c in range(cols)])),
                 weight_error.eq(act_fire & self._any_invalid(list(self.weights.payload))),
             ]
-            block_open = 0
+            block_open = 0  # nothing is held between beats
         m.d.comb += act_fire.eq(self.acts.valid & self.acts.ready)
 
         # Stage A: products. A zero weight loads 0, so its adder input stays constant (operand isolation).

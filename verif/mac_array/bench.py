@@ -29,7 +29,8 @@ def random_acts(bench: Bench, t: int, k: int) -> np.ndarray:
 
 
 def queue_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, codes: np.ndarray | None = None,
-               scoreboard: Scoreboard | None = None) -> tuple[ternary.StreamPlan, Scoreboard]:
+               scoreboard: Scoreboard | None = None, tile_end: np.ndarray | None = None
+               ) -> tuple[ternary.StreamPlan, Scoreboard]:
     """Queue every beat of ``X @ W`` on the input streams and the golden results on a scoreboard.
 
     ``codes`` (same shape as ``w``) overrides the weight encoding, to inject invalid ternary codes.
@@ -46,8 +47,9 @@ def queue_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, codes: np.ndarray | N
     scoreboard = scoreboard or Scoreboard(f"{bench.manifest['preset']} out", bench.dut._log)
     for beat in weight_beats:
         bench["weights"].send_nowait({"": beat})  # the codec masks -1 to the 2-bit code 0b11
-    for data, first, last, tile_end in plan.act_beats:
-        bench["acts"].send_nowait({"data": data, "first": first, "last": last, "tile_end": tile_end})
+    for i, (data, first, last, end) in enumerate(plan.act_beats):
+        end = end if tile_end is None else tile_end[i % len(tile_end)]
+        bench["acts"].send_nowait({"data": data, "first": first, "last": last, "tile_end": end})
     for (token, col_tile), beat in zip(plan.out_index, plan.out_beats, strict=True):
         scoreboard.expect(beat, f"X{x.shape} @ W{w.shape}: token {token}, column tile {col_tile}")
     return plan, scoreboard
@@ -60,16 +62,19 @@ async def collect(bench: Bench, plan: ternary.StreamPlan, scoreboard: Scoreboard
 
 
 async def run_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, stall_in: float = 0.0, stall_out: float = 0.0,
-                   codes: np.ndarray | None = None) -> ternary.StreamPlan:
-    """Stream one GEMM through the array with random stalls and check outputs, counter and error flag."""
+                   codes: np.ndarray | None = None, tile_end: np.ndarray | None = None) -> ternary.StreamPlan:
+    """Stream one GEMM through the array with random stalls and check outputs, counter and error flag, and that
+    nothing more comes out afterwards."""
     for name in ("weights", "acts"):
         bench[name].stall(bench.rng, stall_in)
     bench["out"].stall(bench.rng, stall_out)
     macs_before = await bench.sample(bench.dut.nonzero_macs)
     await RisingEdge(bench.dut.clk)
-    plan, scoreboard = queue_gemm(bench, x, w, codes)
+    plan, scoreboard = queue_gemm(bench, x, w, codes, tile_end=tile_end)
     await collect(bench, plan, scoreboard)
     scoreboard.check()
+    await bench.assert_quiet()
+    assert await bench.sample(bench.dut.busy) == 0, "busy after the last result"
     macs = await bench.sample(bench.dut.nonzero_macs) - macs_before
     assert macs == plan.nonzero_macs, f"nonzero_macs counted {macs}, golden {plan.nonzero_macs}"
     if codes is None:
@@ -191,3 +196,51 @@ async def invalid_code_sets_sticky_error(dut):
     await bench.reset()
     assert await bench.sample(dut.error) == 0, "reset did not clear error"
     await run_gemm(bench, x, random_weights(bench, k, n))
+
+
+@cocotb.test(**TIMEOUT)
+async def reduction_of_max_k_extremes(dut):
+    """K = max_k with every product at its extreme: the default accumulator width is exactly enough."""
+    bench = await Bench.start(dut)
+    cfg = bench.config
+    kind, k = cfg["weight_kind"], cfg["max_k"]
+    if cfg["acc_bits"] is None:
+        assert bench.derived["acc_width"] == ternary.acc_bits_for(k, cfg["act_bits"], kind), \
+            "the configured accumulator width differs from the golden model's"
+    amin = -(1 << (cfg["act_bits"] - 1))
+    wmin = -1 if kind == "ternary" else -128
+    t = 2
+    for x, w in ((np.full((t, k), amin), np.full((k, cfg["cols"]), wmin)),
+                 (np.full((t, k), amin), np.full((k, cfg["cols"]), -wmin if kind == "ternary" else 127))):
+        plan = await run_gemm(bench, x, w)
+        if cfg["acc_bits"] is None:
+            assert int(np.max(np.abs(plan.out_beats))) == abs(int(x[0, 0]) * int(w[0, 0])) * k
+
+
+@cocotb.test(**TIMEOUT)
+async def busy_and_tile_end_rules(dut):
+    """``busy`` is high while work is in flight. Weight-stationary: a token block longer than ``max_tokens``
+    sets ``error``. Weight-streaming: ``tile_end`` is ignored."""
+    bench = await Bench.start(dut)
+    cfg = bench.config
+    r, c, mt = cfg["rows"], cfg["cols"], cfg["max_tokens"]
+    x, w = random_acts(bench, mt, 4 * r), random_weights(bench, 4 * r, c)
+    bench["out"].stall(bench.rng, 0.9)
+    plan, scoreboard = queue_gemm(bench, x, w)
+    await ClockCycles(dut.clk, 6)
+    assert await bench.sample(dut.busy) == 1, "busy low while a GEMM is in flight"
+    await collect(bench, plan, scoreboard)
+    scoreboard.check()
+    await bench.assert_quiet()
+    assert await bench.sample(dut.busy) == 0
+    if cfg["dataflow"] == "weight_streaming":
+        await run_gemm(bench, x, w, 0.2, 0.2, tile_end=bench.rng.integers(0, 2, 64))
+        return
+    bench["out"].stall(bench.rng, 0.0)
+    bench["weights"].send_nowait({"": np.zeros(c, dtype=np.int64)})
+    for _ in range(r - 1):
+        bench["weights"].send_nowait({"": np.zeros(c, dtype=np.int64)})
+    for _ in range(mt + 1):  # one beat too many before tile_end
+        bench["acts"].send_nowait({"data": np.zeros(r, dtype=np.int64), "first": 1, "last": 0, "tile_end": 0})
+    await ClockCycles(dut.clk, r + mt + 10)
+    assert await bench.sample(dut.error) == 1, "a token block longer than max_tokens did not set error"

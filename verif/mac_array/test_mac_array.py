@@ -11,6 +11,7 @@ DESIGNS = [
     ("mac-ternary-4x4", {"rows": 1, "cols": 4, "max_tokens": 2}),
     ("mac-ternary-4x4", {"rows": 4, "cols": 1, "max_tokens": 1}),
     ("mac-ternary-4x4", {"acc_bits": 10}),
+    ("mac-int8-4x4", {"max_k": 64, "max_tokens": 2}),
     ("mac-ternary-16x16", {}),
     ("mac-int8-16x16", {"max_tokens": 8}),
     ("mac-ternary-gemv-16x16", {"rows": 8, "cols": 4}),

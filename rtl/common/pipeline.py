@@ -1,0 +1,50 @@
+"""A valid/ready pipeline whose register stages all advance together (one global stall)."""
+
+from __future__ import annotations
+
+from amaranth.hdl import ClockSignal, Module, ResetSignal, Signal, Value, ValueCastable
+
+
+class StallPipeline:
+    """``depth`` register stages between a sink stream and a source stream, stalled as one.
+
+    A beat moves one stage per cycle while the last stage is empty or the consumer takes it; otherwise every
+    stage holds (``advance`` is low) and ``sink.ready`` is low in the same cycle. With ``depth = 0`` the path is
+    combinational: ``source.valid = sink.valid`` and ``sink.ready = source.ready`` (``clk`` and ``rst`` stay
+    ports, unused). Latency: ``depth`` cycles;
+    throughput: one beat per cycle. Blocks put their data registers at their own cut points with
+    :meth:`register`, so that the same datapath code serves every depth.
+    """
+
+    def __init__(self, m: Module, sink, source, depth: int) -> None:
+        self.m, self.depth = m, depth
+        self.advance = Signal(name="advance")
+        self.fire = Signal(name="sink_fire")
+        m.d.comb += self.fire.eq(sink.valid & sink.ready)
+        if depth == 0:
+            m.d.comb += [source.valid.eq(sink.valid), sink.ready.eq(source.ready), self.advance.eq(1)]
+            # Every block has the same clk/rst ports (conventions.md), even where nothing is clocked.
+            m.d.comb += Signal(name="unused_clock").eq(ClockSignal("sync") ^ ResetSignal("sync"))
+            return
+        valids = [Signal(name=f"stage{i}_valid") for i in range(depth)]
+        m.d.comb += [self.advance.eq(~valids[-1] | source.ready), sink.ready.eq(self.advance),
+                     source.valid.eq(valids[-1])]
+        with m.If(self.advance):
+            m.d.sync += valids[0].eq(sink.valid)
+            m.d.sync += [valids[i].eq(valids[i - 1]) for i in range(1, depth)]
+        self.valids = valids
+
+    def register(self, value: Value | ValueCastable, name: str) -> Signal:
+        """A data register loaded when the pipeline advances (not reset: ``valid`` says when it matters)."""
+        reg = Signal.like(value, name=name, reset_less=True)
+        with self.m.If(self.advance):
+            self.m.d.sync += reg.eq(value)
+        return reg
+
+
+def cut_points(stages: int, available: int = 3) -> list[int]:
+    """Which of ``available`` cut points (0 = earliest) carry a register for a ``stages``-deep pipeline: one
+    stage goes in the middle, two at both ends, three everywhere."""
+    if not 0 <= stages <= available:
+        raise ValueError(f"stages must be in 0..{available}, got {stages}")
+    return {0: [], 1: [available // 2], 2: [0, available - 1]}.get(stages, list(range(available)))

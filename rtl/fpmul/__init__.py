@@ -1,0 +1,7 @@
+"""Float multipliers: L-Mul (Luo and Sun 2024) and its exact round-to-nearest-even baseline."""
+
+from .config import ExactFpMulConfig, LMulConfig
+from .exact import ExactFpMul
+from .lmul import LMul
+
+__all__ = ["ExactFpMul", "ExactFpMulConfig", "LMul", "LMulConfig"]

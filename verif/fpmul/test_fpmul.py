@@ -1,0 +1,26 @@
+"""L-Mul and the exact multiplier: exhaustive 8-bit benches, random and directed wider formats, every depth."""
+
+import pytest
+
+from verif.runner import emit_design, run_bench, simulators
+
+EIGHT_BIT = [(f"{kind}-{name}", extra) for name in ("e4m3", "e5m2")
+             for kind, extra in (("lmul", {"norm": "carry"}), ("lmul", {"norm": "shift"}), ("fpmul", {}))]
+WIDE = [(f"{kind}-{name}", extra) for name in ("bf16", "fp16", "fp32", "e8m3")
+        for kind, extra in (("lmul", {"norm": "carry"}), ("lmul", {"norm": "shift"}), ("fpmul", {}))]
+DEPTHS = [(f"{kind}-bf16", {**extra, "stages": stages}) for stages in (0, 2, 3)
+          for kind, extra in (("lmul", {"norm": "carry"}), ("lmul", {"norm": "shift"}), ("fpmul", {}))]
+SATURATE = [("lmul-e5m2", {"overflow": "saturate"}), ("fpmul-fp16", {"overflow": "saturate", "stages": 0})]
+CASES = EIGHT_BIT + WIDE + DEPTHS + SATURATE
+
+
+def _id(case):
+    preset, overrides = case
+    return preset + "".join(f"-{k}{v}" for k, v in overrides.items())
+
+
+@pytest.mark.parametrize("sim", simulators())
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_fpmul_bench(case, sim):
+    preset, overrides = case
+    run_bench(emit_design(preset, overrides), "verif.fpmul.bench", sim=sim)
