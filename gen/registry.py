@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rtl.fpmul import ExactFpMul, ExactFpMulConfig, LMul, LMulConfig
+from rtl.fpmul import ExactFpMul, ExactFpMulConfig, FpDot, FpDotConfig, LMul, LMulConfig
 from rtl.mac_array import MacArray, MacArrayConfig
 
 
@@ -24,6 +24,8 @@ BLOCKS: dict[str, Block] = {
         Block("lmul", LMulConfig, LMul, "L-Mul float multiplier (one integer addition, no mantissa product)"),
         Block("exact_fp_mul", ExactFpMulConfig, ExactFpMul,
               "Correctly rounded float multiplier with L-Mul's special-value rules (the L-Mul baseline)"),
+        Block("fp_dot", FpDotConfig, FpDot,
+              "Dot product of L-Mul (or exact) lanes with a wider float accumulator"),
     )
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,70 @@ def finish(m: Module, spec: FloatSpec, overflow: str, sign: Value, exp_field: Va
                 Mux(over, big, Cat(man, exp_field[:spec.exp_bits])))))
     m.d.comb += result.eq(Cat(magnitude[:spec.width - 1], sign & ~nan))
     return result
+
+
+def add(m: Module, spec: FloatSpec, overflow: str, a: Value, b: Value, name: str) -> Signal:
+    """Combinational float adder: round to nearest even, DAZ, FTZ on the exact sum, IEEE zero signs.
+
+    Classic guard/round/sticky datapath: order the operands by magnitude, align the smaller one (bits shifted
+    out fold into the sticky bit), add or subtract, normalize (carry out or leading-zero shift; a shift of more
+    than one place only happens when the alignment was at most one place, so no sticky bit is lost), round.
+    """
+    e, mb = spec.exp_bits, spec.man_bits
+    x_in = decode(m, a, spec, f"{name}_a")
+    y_in = decode(m, b, spec, f"{name}_b")
+    swap = Cat(y_in.man, y_in.exp) > Cat(x_in.man, x_in.exp)
+    big, small = Signal(spec.width, name=f"{name}_big"), Signal(spec.width, name=f"{name}_small")
+    m.d.comb += [big.eq(Mux(swap, b, a)), small.eq(Mux(swap, a, b))]
+    x = decode(m, big, spec, f"{name}_x")
+    y = decode(m, small, spec, f"{name}_y")
+
+    width = mb + 4  # 1.mantissa, then guard, round and sticky places
+    x_ext = Signal(width, name=f"{name}_x_ext")
+    y_ext = Signal(width, name=f"{name}_y_ext")
+    m.d.comb += [x_ext.eq(Mux(x.zero, 0, Cat(Const(0, 3), x.man, 1))),
+                 y_ext.eq(Mux(y.zero, 0, Cat(Const(0, 3), y.man, 1)))]
+    distance = Signal(range(width + 1), name=f"{name}_distance")
+    m.d.comb += distance.eq(Mux(x.exp - y.exp > width, width, x.exp - y.exp))
+    aligned = Signal(width, name=f"{name}_aligned")
+    shifted_out = y_ext & ((Const(1, width + 1) << distance) - 1)
+    m.d.comb += aligned.eq((y_ext >> distance) | (shifted_out != 0))
+
+    subtract = x.sign ^ y.sign
+    total = Signal(width + 1, name=f"{name}_sum")
+    m.d.comb += total.eq(Mux(subtract, x_ext - aligned, x_ext + aligned))
+    leading = Signal(range(width + 1), name=f"{name}_leading_zeros")
+    m.d.comb += leading.eq(width)
+    for i in range(width):  # the highest set bit wins
+        with m.If(total[i]):
+            m.d.comb += leading.eq(width - 1 - i)
+    normal = Signal(width, name=f"{name}_normalized")
+    exp_n = Signal(signed(e + 3), name=f"{name}_exp_n")
+    with m.If(total[width]):
+        m.d.comb += [normal.eq(Cat(total[0] | total[1], total[2 : width + 1])), exp_n.eq(x.exp + 1)]
+    with m.Else():
+        m.d.comb += [normal.eq(total[:width] << leading), exp_n.eq(x.exp - leading)]
+
+    man, guard, rest = normal[3 : mb + 3], normal[2], normal[0] | normal[1]
+    rounded = Signal(mb + 1, name=f"{name}_rounded")
+    m.d.comb += rounded.eq(man + (guard & (rest | man[0])))
+    exp_field = Signal(signed(e + 3), name=f"{name}_exp_field")
+    m.d.comb += exp_field.eq(Mux(exp_n <= 0, 0, exp_n + rounded[mb]))  # FTZ judged on the exact sum
+
+    nan = x.nan | y.nan | (x.inf & y.inf & subtract)
+    inf = (x.inf | y.inf) & ~nan
+    exact_zero = total == 0
+    sign = Mux(inf, x.sign, Mux(exact_zero, x.sign & y.sign, x.sign))
+    zero = exact_zero & ~inf & ~nan
+    return finish(m, spec, overflow, sign, exp_field, rounded[:mb], nan, inf, zero, name=name)
+
+
+def widen(m: Module, source: FloatSpec, target: FloatSpec, value: Value, name: str) -> Signal:
+    """Exact conversion to a format with at least as many exponent and mantissa bits (DAZ: subnormals to 0)."""
+    op = decode(m, value, source, name)
+    out = Signal(target.width, name=f"{name}_wide")
+    exp = Mux(op.zero, 0, op.exp + (target.bias - source.bias))
+    man = Mux(op.zero, 0, Cat(Const(0, target.man_bits - source.man_bits), op.man))
+    magnitude = Mux(op.nan, target.nan, Mux(op.inf, target.inf, Cat(man, exp[: target.exp_bits])))
+    m.d.comb += out.eq(Cat(magnitude[: target.width - 1], op.sign & ~op.nan))
+    return out
