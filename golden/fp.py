@@ -139,17 +139,16 @@ def round_to_format(x: np.ndarray, f: FloatFormat) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if f.dtype is None:
         return round_generic(x, f)
-    source = x
-    if f.dtype not in (np.float16, np.float32):
-        # ml_dtypes converts float64 through float32 (a double rounding: seen on bf16), so it only gets the
-        # values that float32 holds exactly; the rest take the single-rounding path below.
-        source = x.astype(np.float32)
+    # ml_dtypes converts float64 through float32 (a double rounding: seen on bf16), so it only gets the values
+    # that float32 holds exactly; the rest take the single-rounding path below. numpy's own casts round once.
+    via_float32 = f.dtype not in (np.float16, np.float32)
     with np.errstate(over="ignore"):
+        source = x.astype(np.float32) if via_float32 else x
         rounded = source.astype(f.dtype)
     bits = rounded.view(np.uint8 if f.width == 8 else np.uint16 if f.width == 16 else np.uint32).astype(np.int64)
     wide = rounded.astype(np.float64)
     bits = np.where(~np.isfinite(wide) | (np.abs(wide) > f.max_finite), -1, bits)
-    if source is not x:
+    if via_float32:
         bits = np.where(source.astype(np.float64) == x, bits, round_generic(x, f))
     return bits
 

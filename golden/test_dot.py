@@ -7,6 +7,9 @@ from golden.dot import dot, fp_add, tree_sum, widen
 from golden.fp import FORMATS, decode
 from golden.lmul import lmul
 
+# reference computations on NaN and infinity patterns warn by design
+pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")
+
 FP32 = FORMATS["fp32"]
 
 

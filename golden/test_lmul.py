@@ -7,6 +7,9 @@ import pytest
 from golden.fp import FORMATS, FloatFormat, decode, fields, round_generic, round_to_format
 from golden.lmul import exact_mul, lmul, offset_exponent
 
+# reference computations on NaN and infinity patterns warn by design
+pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")
+
 EIGHT_BIT = ["e4m3", "e5m2"]
 
 

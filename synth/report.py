@@ -107,6 +107,38 @@ def plot(reports: list[dict[str, Any]], path: Path) -> Path | None:
     return path
 
 
+def plot_mantissa_area(reports: list[dict[str, Any]], path: Path) -> Path | None:
+    """NAND2 equivalents against mantissa width for every single-operation unit with a ``man_bits`` field
+    (the float multipliers), one line per block and exponent width."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for r in reports:
+        config = r.get("config", {})
+        if r["flow"] != "generic" or "nand2_eq" not in r or "man_bits" not in config or r["ops_per_cycle"] != 1:
+            continue
+        label = f"{r['block']} (e{config['exp_bits']})"
+        series.setdefault(label, []).append((config["man_bits"], r["nand2_eq"]))
+    series = {k: sorted(v) for k, v in series.items() if len(v) > 1}
+    if not series:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, points in sorted(series.items()):
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+    ax.set_xlabel("mantissa bits")
+    ax.set_ylabel("NAND2 equivalents (generic flow)")
+    ax.set_yscale("log")
+    ax.set_title("Float multiplier area against mantissa width")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def write_report(synth_root: Path, out_root: Path) -> list[Path]:
     reports = load_reports(synth_root)
     out_root.mkdir(parents=True, exist_ok=True)
@@ -115,7 +147,7 @@ def write_report(synth_root: Path, out_root: Path) -> list[Path]:
     md = out_root / "summary.md"
     md.write_text(markdown(reports))
     written = [summary, md]
-    png = plot(reports, out_root / "ratios.png")
-    if png:
-        written.append(png)
+    for png in (plot(reports, out_root / "ratios.png"), plot_mantissa_area(reports, out_root / "area_vs_mantissa.png")):
+        if png:
+            written.append(png)
     return written

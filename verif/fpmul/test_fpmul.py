@@ -10,6 +10,8 @@ WIDE = [(f"{kind}-{name}", extra) for name in ("bf16", "fp16", "fp32", "e8m3")
         for kind, extra in (("lmul", {"norm": "carry"}), ("lmul", {"norm": "shift"}), ("fpmul", {}))]
 DEPTHS = [(f"{kind}-bf16", {**extra, "stages": stages}) for stages in (0, 2, 3)
           for kind, extra in (("lmul", {"norm": "carry"}), ("lmul", {"norm": "shift"}), ("fpmul", {}))]
+DEPTHS += [(f"{kind}-fp32", {**extra, "stages": stages}) for stages in (0, 3)
+           for kind, extra in (("lmul", {"norm": "carry"}), ("fpmul", {}))]
 SATURATE = [("lmul-e5m2", {"overflow": "saturate"}), ("fpmul-fp16", {"overflow": "saturate", "stages": 0})]
 CASES = EIGHT_BIT + WIDE + DEPTHS + SATURATE
 
