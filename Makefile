@@ -33,7 +33,7 @@ sim: $(STAMP)
 ## test: everything CI runs: golden models, generator, lint, cocotb benches, synthesis flow checks
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(JOBS)
+	$(BIN)/python -m pytest -n $(JOBS) --durations=15
 
 ## synth: generic, fpga and asic flows for every preset (or PRESET=..., FLOWS=generic,fpga)
 synth: $(STAMP)

@@ -17,12 +17,14 @@ from .presets import Design
 
 #: Verilator ``-Wall`` warnings that Amaranth's Verilog backend raises by construction, waived by name:
 #: implicit widening and truncation of operands, initial values on registers that are also assigned in
-#: processes (Amaranth's reset values, also the power-up values), and unused bits of backend temporaries.
+#: processes (Amaranth's reset values, also the power-up values), unused bits of backend temporaries, and one
+#: file per design (submodules beside the top module).
 LINT_WAIVERS = {
     "WIDTHEXPAND": "operands widened implicitly, as Amaranth's arithmetic rules define",
     "WIDTHTRUNC": "results truncated implicitly on assignment, as Amaranth's rules define",
     "PROCASSINIT": "registers carry their reset value as an initial value (power-up state)",
     "UNUSEDSIGNAL": "backend temporaries of which only some bits are used",
+    "DECLFILENAME": "a design's submodules are written into the same file as its top module",
 }
 
 
