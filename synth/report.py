@@ -10,7 +10,7 @@ from .flows import DFF_BASE, DFF_EXTRA, NAND2_WEIGHTS
 
 COLUMNS = {
     "generic": [("nand2_eq", "NAND2-eq"), ("ffs", "FFs"), ("logic_depth", "depth"),
-                ("ops_per_cycle", "MACs/cycle"), ("ops_per_cycle_per_kge", "MACs/cycle/kGE")],
+                ("ops_per_cycle", "ops/cycle"), ("ops_per_cycle_per_kge", "ops/cycle/kGE")],
     "fpga": [("luts", "LUT4"), ("carry_cells", "CCU2C"), ("ffs", "FFs"), ("dsps", "DSP"),
              ("fmax_mhz", "Fmax MHz")],
     "asic": [("area_um2", "area um^2"), ("ffs", "FFs"), ("critical_path_ns", "crit. path ns"),
@@ -18,7 +18,7 @@ COLUMNS = {
 }
 RATIO_LABELS = {"nand2_eq": "NAND2-eq", "logic_depth": "logic depth", "luts": "ECP5 LUT4",
                 "fmax_mhz": "Fmax", "area_um2": "std-cell area", "critical_path_ns": "critical path",
-                "ops_per_cycle_per_kge": "MACs/cycle per kGE", "ffs": "flip-flops", "carry_cells": "CCU2C"}
+                "ops_per_cycle_per_kge": "ops/cycle per kGE", "ffs": "flip-flops", "carry_cells": "CCU2C"}
 
 
 def load_reports(synth_root: Path) -> list[dict[str, Any]]:
@@ -47,7 +47,7 @@ def markdown(reports: list[dict[str, Any]]) -> str:
     comps = comparisons(reports)
     if comps:
         lines += ["## Ratios to the baseline (same run; < 1 means smaller or faster for area and path, "
-                  "> 1 means better for Fmax and MACs/cycle per kGE)", "",
+                  "> 1 means better for Fmax and ops/cycle per kGE; an op is a MAC or a multiply)", "",
                   "| design | baseline | flow | " + " | ".join(RATIO_LABELS.values()) + " |",
                   "|---|---|---|" + "---|" * len(RATIO_LABELS)]
         for c in comps:
