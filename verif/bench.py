@@ -12,7 +12,7 @@ from typing import Any
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge, Timer
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, Timer
 
 from .streams import StreamPort
 
@@ -69,6 +69,26 @@ class Bench:
             if port.is_output:
                 assert port.driver.empty(), f"{port.name}: {port.driver.count()} unexpected extra beats"
                 assert int(getattr(self.dut, f"{port.name}__valid").value) == 0, f"{port.name}: valid still high"
+
+    def watch_transfers(self, *names: str) -> dict[str, list[int]]:
+        """Record, from the next clock edge on, the cycles in which each named stream transfers a beat
+        (``valid`` and ``ready`` both high); the lists fill while the test runs."""
+        cycles: dict[str, list[int]] = {name: [] for name in names}
+        handshakes = [(name, getattr(self.dut, f"{name}__valid"), getattr(self.dut, f"{name}__ready"))
+                      for name in names]
+
+        async def watch() -> None:
+            cycle = 0
+            while True:
+                await RisingEdge(self.dut.clk)
+                await ReadOnly()
+                cycle += 1
+                for name, valid, ready in handshakes:
+                    if valid.value and ready.value:
+                        cycles[name].append(cycle)
+
+        cocotb.start_soon(watch())
+        return cycles
 
     async def sample(self, signal: Any) -> int:
         """The value of ``signal`` once the current time step has settled (legal from any phase)."""

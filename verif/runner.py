@@ -31,6 +31,12 @@ VERILATOR_WAIVERS = [f"-Wno-{name}" for name in LINT_WAIVERS]
 SIMULATORS = ("verilator", "icarus")
 
 
+def bench_cases(cases: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """``(preset, overrides)`` pairs as pytest parameters named ``preset-field1value1-...``."""
+    return [pytest.param(preset, overrides, id=preset + "".join(f"-{k}{v}" for k, v in overrides.items()))
+            for preset, overrides in cases]
+
+
 def simulator() -> str:
     return os.environ.get("SIM", "verilator")
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import data, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import data
 
 from ..common.float import FloatSpec, add, widen
 from ..common.validate import check_choice, check_int
 from .config import NORMS, ExactFpMulConfig, LMulConfig, _FloatMulBase
 from .exact import ExactFpMul
 from .lmul import LMul
+from .unit import FloatUnit
 
 MULTIPLIERS = ("lmul", "exact")
 
@@ -82,7 +82,7 @@ class FpDotConfig(_FloatMulBase):
         return replace(self, multiplier="exact")
 
 
-class FpDot(wiring.Component):
+class FpDot(FloatUnit):
     """Dot product of ``lanes``-wide beats: ``sum += tree(widen(a[i] * b[i]))``, ``first``/``last`` delimit one
     dot product over ``K = beats x lanes`` elements.
 
@@ -100,13 +100,6 @@ class FpDot(wiring.Component):
     result : Out(stream.Signature({sum}))
         The accumulator-format dot product, one per ``last`` beat.
     """
-
-    def __init__(self, config: FpDotConfig) -> None:
-        self.config = config
-        super().__init__({
-            "operands": In(stream.Signature(config.operand_layout)),
-            "result": Out(stream.Signature(config.result_layout)),
-        })
 
     def elaborate(self, platform):
         m = Module()

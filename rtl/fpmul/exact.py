@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from ..common.float import decode, finish, special_cases
-from ..common.pipeline import StallPipeline, cut_points
-from .config import ExactFpMulConfig
+from .unit import FloatUnit
 
 
-class ExactFpMul(wiring.Component):
+class ExactFpMul(FloatUnit):
     """A correctly rounded float multiplier: ``(m+1) x (m+1)`` significand product, 1-bit normalization, round to
     nearest with ties to even, with the same DAZ/FTZ, special-value and overflow rules as :class:`LMul`, so the
     two differ only in how the significands are combined.
@@ -26,22 +23,11 @@ class ExactFpMul(wiring.Component):
         ``config.latency`` (= ``stages``) cycles after the operands; one result per cycle.
     """
 
-    def __init__(self, config: ExactFpMulConfig) -> None:
-        self.config = config
-        super().__init__({
-            "operands": In(stream.Signature(config.operand_layout)),
-            "result": Out(stream.Signature(config.result_layout)),
-        })
-
     def elaborate(self, platform):
         m = Module()
         cfg, spec = self.config, self.config.spec
         e, mb = cfg.exp_bits, cfg.man_bits
-        pipe = StallPipeline(m, self.operands, self.result, cfg.stages)
-        cuts = cut_points(cfg.stages)
-
-        def cut(point: int, value, name: str):
-            return pipe.register(value, name) if point in cuts else value
+        cut = self.pipeline(m)
 
         a = decode(m, self.operands.payload.a, spec, "a")
         b = decode(m, self.operands.payload.b, spec, "b")

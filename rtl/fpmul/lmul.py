@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Signal, signed
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from ..common.float import decode, finish, special_cases
-from ..common.pipeline import StallPipeline, cut_points
-from .config import LMulConfig, offset_exponent
+from .config import offset_exponent
+from .unit import FloatUnit
 
 
-class LMul(wiring.Component):
+class LMul(FloatUnit):
     """One L-Mul per cycle: ``(1 + xm + ym + 2^-l(m)) 2^(xe + ye)`` with no mantissa multiplier.
 
     The mantissa product ``xm * ym`` of an exact multiplier is replaced by the constant ``2^-l(m)`` (the paper's
@@ -35,22 +33,11 @@ class LMul(wiring.Component):
         result per cycle.
     """
 
-    def __init__(self, config: LMulConfig) -> None:
-        self.config = config
-        super().__init__({
-            "operands": In(stream.Signature(config.operand_layout)),
-            "result": Out(stream.Signature(config.result_layout)),
-        })
-
     def elaborate(self, platform):
         m = Module()
         cfg, spec = self.config, self.config.spec
         e, mb = cfg.exp_bits, cfg.man_bits
-        pipe = StallPipeline(m, self.operands, self.result, cfg.stages)
-        cuts = cut_points(cfg.stages)
-
-        def cut(point: int, value, name: str):
-            return pipe.register(value, name) if point in cuts else value
+        cut = self.pipeline(m)
 
         a = decode(m, self.operands.payload.a, spec, "a")
         b = decode(m, self.operands.payload.b, spec, "b")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, RisingEdge
 
 from golden.fp import FloatFormat
 from golden.lmul import exact_mul, lmul
@@ -97,24 +97,11 @@ async def directed_special_values(dut):
 async def full_throughput_and_latency(dut):
     """Without stalls one pair is accepted every cycle and its product appears ``latency`` cycles later."""
     bench = await Bench.start(dut)
-    accepted, produced = [], []
-
-    async def watch():
-        cycle = 0
-        while True:
-            await RisingEdge(dut.clk)
-            await ReadOnly()
-            cycle += 1
-            if dut.operands__valid.value and dut.operands__ready.value:
-                accepted.append(cycle)
-            if dut.result__valid.value and dut.result__ready.value:
-                produced.append(cycle)
-
-    watcher = cocotb.start_soon(watch())
+    transfers = bench.watch_transfers("operands", "result")
     await RisingEdge(dut.clk)
     a, b = random_operands(bench, 400)
     await run_pairs(bench, a, b, 0.0, 0.0)
-    watcher.cancel()
+    accepted, produced = transfers["operands"], transfers["result"]
     assert len(accepted) == len(a), f"{len(accepted)} operand beats seen, {len(a)} sent"
     assert accepted[-1] - accepted[0] + 1 == len(a), "operands were not accepted every cycle"
     latency = bench.manifest["latency"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from verif.runner import emit_design, run_bench, simulators
+from verif.runner import bench_cases, emit_design, run_bench, simulators
 
 EIGHT_BIT = [(f"{kind}-{name}", extra) for name in ("e4m3", "e5m2")
              for kind, extra in (("lmul", {"norm": "carry"}), ("lmul", {"norm": "shift"}), ("fpmul", {}))]
@@ -16,13 +16,7 @@ SATURATE = [("lmul-e5m2", {"overflow": "saturate"}), ("fpmul-fp16", {"overflow":
 CASES = EIGHT_BIT + WIDE + DEPTHS + SATURATE
 
 
-def _id(case):
-    preset, overrides = case
-    return preset + "".join(f"-{k}{v}" for k, v in overrides.items())
-
-
 @pytest.mark.parametrize("sim", simulators())
-@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_fpmul_bench(case, sim):
-    preset, overrides = case
+@pytest.mark.parametrize("preset, overrides", bench_cases(CASES))
+def test_fpmul_bench(preset, overrides, sim):
     run_bench(emit_design(preset, overrides), "verif.fpmul.bench", sim=sim)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, RisingEdge
 
 from golden import ternary
 from verif.bench import Bench
@@ -122,24 +122,10 @@ async def back_to_back_tiles_have_no_bubble(dut):
     cfg = bench.config
     r, c, mt = cfg["rows"], cfg["cols"], cfg["max_tokens"]
     t = mt if cfg["dataflow"] == "weight_stationary" else 4
-    accepted: list[int] = []
-    first_out: list[int] = []
-
-    async def watch():
-        cycle = 0
-        while True:
-            await RisingEdge(dut.clk)
-            await ReadOnly()
-            cycle += 1
-            if dut.acts__valid.value and dut.acts__ready.value:
-                accepted.append(cycle)
-            if dut.out__valid.value and not first_out:
-                first_out.append(cycle)
-
-    watcher = cocotb.start_soon(watch())
+    transfers = bench.watch_transfers("acts", "out")
     x, w = random_acts(bench, t, 6 * r), random_weights(bench, 6 * r, 2 * c)
     plan = await run_gemm(bench, x, w)
-    watcher.cancel()
+    accepted, first_out = transfers["acts"], transfers["out"]
     span = accepted[-1] - accepted[0] + 1
     if cfg["dataflow"] == "weight_streaming" or mt >= r:
         assert span == len(plan.act_beats), f"{len(plan.act_beats)} beats took {span} cycles"

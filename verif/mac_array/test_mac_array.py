@@ -2,7 +2,7 @@
 
 import pytest
 
-from verif.runner import emit_design, run_bench, simulators
+from verif.runner import bench_cases, emit_design, run_bench, simulators
 
 DESIGNS = [
     ("mac-ternary-4x4", {}),
@@ -19,13 +19,7 @@ DESIGNS = [
 ]
 
 
-def _id(case):
-    preset, overrides = case
-    return preset + "".join(f"-{k}{v}" for k, v in overrides.items())
-
-
 @pytest.mark.parametrize("sim", simulators())
-@pytest.mark.parametrize("case", DESIGNS, ids=[_id(c) for c in DESIGNS])
-def test_mac_array_bench(case, sim):
-    preset, overrides = case
+@pytest.mark.parametrize("preset, overrides", bench_cases(DESIGNS))
+def test_mac_array_bench(preset, overrides, sim):
     run_bench(emit_design(preset, overrides), "verif.mac_array.bench", sim=sim)

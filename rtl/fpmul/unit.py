@@ -1,0 +1,35 @@
+"""What the float units share: an ``operands`` stream in, a ``result`` stream out, and pipeline cut points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from amaranth.hdl import Module
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..common.pipeline import StallPipeline, cut_points
+
+
+class FloatUnit(wiring.Component):
+    """Base of the float units: the signature comes from the config's ``operand_layout`` and ``result_layout``."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        super().__init__({
+            "operands": In(stream.Signature(config.operand_layout)),
+            "result": Out(stream.Signature(config.result_layout)),
+        })
+
+    def pipeline(self, m: Module) -> Callable[[int, Any, str], Any]:
+        """A :class:`StallPipeline` of ``config.stages`` registers; returns ``cut(point, value, name)``, which
+        registers ``value`` when cut point ``point`` carries a register at this depth and passes it through
+        otherwise."""
+        pipe = StallPipeline(m, self.operands, self.result, self.config.stages)
+        cuts = cut_points(self.config.stages)
+
+        def cut(point: int, value: Any, name: str) -> Any:
+            return pipe.register(value, name) if point in cuts else value
+
+        return cut
