@@ -86,18 +86,18 @@ def plot(reports: list[dict[str, Any]], path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [k for k in ("nand2_eq", "luts", "area_um2", "fmax_mhz") if any(k in c["ratios"] for c in comps)]
+    bars = [("generic", "nand2_eq", "NAND2-eq"), ("fpga", "luts", "ECP5 LUT4"), ("asic", "area_um2", "std-cell area"),
+            ("fpga", "fmax_mhz", "ECP5 Fmax"), ("asic", "fmax_mhz", "std-cell Fmax")]
+    ratio = {(c["preset"], c["flow"], k): v for c in comps for k, v in c["ratios"].items()}
+    bars = [b for b in bars if any((c["preset"], b[0], b[1]) in ratio for c in comps)]
     labels = sorted({c["preset"] for c in comps})
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(labels)), 4))
-    width = 0.8 / max(1, len(keys))
-    for i, key in enumerate(keys):
-        values = []
-        for label in labels:
-            match = [c["ratios"][key] for c in comps if c["preset"] == label and key in c["ratios"]]
-            values.append(match[0] if match else 0)
-        ax.bar([x + i * width for x in range(len(labels))], values, width, label=RATIO_LABELS[key])
+    width = 0.8 / max(1, len(bars))
+    for i, (flow, key, name) in enumerate(bars):
+        values = [ratio.get((label, flow, key), 0) for label in labels]
+        ax.bar([x + i * width for x in range(len(labels))], values, width, label=name)
     ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks([x + width * (len(keys) - 1) / 2 for x in range(len(labels))], labels, rotation=15)
+    ax.set_xticks([x + width * (len(bars) - 1) / 2 for x in range(len(labels))], labels, rotation=15)
     ax.set_ylabel("ratio to baseline (same run)")
     ax.set_title("Design / baseline")
     ax.legend()
