@@ -77,21 +77,35 @@ def markdown(reports: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def plot(reports: list[dict[str, Any]], path: Path) -> Path | None:
-    comps = comparisons(reports)
-    if not comps:
-        return None
+def _axes(size: tuple[float, float]):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt.subplots(figsize=size)
+
+
+def _save(fig, ax, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot(reports: list[dict[str, Any]], path: Path) -> Path | None:
+    comps = comparisons(reports)
+    if not comps:
+        return None
     bars = [("generic", "nand2_eq", "NAND2-eq"), ("fpga", "luts", "ECP5 LUT4"), ("asic", "area_um2", "std-cell area"),
             ("fpga", "fmax_mhz", "ECP5 Fmax"), ("asic", "fmax_mhz", "std-cell Fmax")]
     ratio = {(c["preset"], c["flow"], k): v for c in comps for k, v in c["ratios"].items()}
     bars = [b for b in bars if any((c["preset"], b[0], b[1]) in ratio for c in comps)]
     labels = sorted({c["preset"] for c in comps})
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(labels)), 4))
+    fig, ax = _axes((max(6, 1.6 * len(labels)), 4))
     width = 0.8 / max(1, len(bars))
     for i, (flow, key, name) in enumerate(bars):
         values = [ratio.get((label, flow, key), 0) for label in labels]
@@ -100,11 +114,7 @@ def plot(reports: list[dict[str, Any]], path: Path) -> Path | None:
     ax.set_xticks([x + width * (len(bars) - 1) / 2 for x in range(len(labels))], labels, rotation=15)
     ax.set_ylabel("ratio to baseline (same run)")
     ax.set_title("Design / baseline")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_mantissa_area(reports: list[dict[str, Any]], path: Path) -> Path | None:
@@ -120,23 +130,14 @@ def plot_mantissa_area(reports: list[dict[str, Any]], path: Path) -> Path | None
     series = {k: sorted(v) for k, v in series.items() if len(v) > 1}
     if not series:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _axes((6, 4))
     for label, points in sorted(series.items()):
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
     ax.set_xlabel("mantissa bits")
     ax.set_ylabel("NAND2 equivalents (generic flow)")
     ax.set_yscale("log")
     ax.set_title("Float multiplier area against mantissa width")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def write_report(synth_root: Path, out_root: Path) -> list[Path]:

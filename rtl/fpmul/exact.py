@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
 
-from ..common.float import decode, finish, special_cases
+from ..common.float import finish
 from .unit import FloatUnit
 
 
@@ -28,11 +28,7 @@ class ExactFpMul(FloatUnit):
         cfg, spec = self.config, self.config.spec
         e, mb = cfg.exp_bits, cfg.man_bits
         cut = self.pipeline(m)
-
-        a = decode(m, self.operands.payload.a, spec, "a")
-        b = decode(m, self.operands.payload.b, spec, "b")
-        sign, nan, inf, zero = special_cases(a, b)
-        flags = cut(0, Cat(sign, nan, inf, zero), "flags0")
+        a, b, flags = self.decode_operands(m, cut)
         exp_sum = Signal(signed(e + 3), name="exp_sum")
         m.d.comb += exp_sum.eq(a.exp + b.exp - spec.bias)
         exp_sum = cut(0, exp_sum, "exp_sum0")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Signal, signed
 
-from ..common.float import decode, finish, special_cases
+from ..common.float import finish
 from .config import offset_exponent
 from .unit import FloatUnit
 
@@ -38,11 +38,7 @@ class LMul(FloatUnit):
         cfg, spec = self.config, self.config.spec
         e, mb = cfg.exp_bits, cfg.man_bits
         cut = self.pipeline(m)
-
-        a = decode(m, self.operands.payload.a, spec, "a")
-        b = decode(m, self.operands.payload.b, spec, "b")
-        sign, nan, inf, zero = special_cases(a, b)
-        flags = cut(0, Cat(sign, nan, inf, zero), "flags0")
+        a, b, flags = self.decode_operands(m, cut)
         offset = 1 << (mb - offset_exponent(mb))
         total = Signal(signed(e + mb + 3), name="total")
         if cfg.norm == "carry":

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from amaranth.hdl import Module
+from amaranth.hdl import Cat, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..common.float import Operand, decode, special_cases
 from ..common.pipeline import StallPipeline, cut_points
 
 
@@ -33,3 +34,11 @@ class FloatUnit(wiring.Component):
             return pipe.register(value, name) if point in cuts else value
 
         return cut
+
+    def decode_operands(self, m: Module, cut: Callable[[int, Any, str], Any]) -> tuple[Operand, Operand, Any]:
+        """Both operands decoded, and ``Cat(sign, nan, inf, zero)`` of the product's special cases after cut 0."""
+        spec = self.config.spec
+        a = decode(m, self.operands.payload.a, spec, "a")
+        b = decode(m, self.operands.payload.b, spec, "b")
+        sign, nan, inf, zero = special_cases(a, b)
+        return a, b, cut(0, Cat(sign, nan, inf, zero), "flags0")
