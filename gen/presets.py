@@ -11,7 +11,7 @@ from typing import Any
 
 from .registry import Block, block
 
-_RESERVED = ("block", "baseline")
+_RESERVED = ("block", "baseline", "compare")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Design:
     block: Block
     config: Any
     baseline: str | None = None
+    #: Further presets this one is compared with in reports (same ops per cycle), beside its baseline.
+    compare: tuple[str, ...] = ()
 
 
 def load_presets() -> dict[str, dict[str, Any]]:
@@ -57,14 +59,15 @@ def design(preset: str, overrides: dict[str, Any] | None = None) -> Design:
     entry = dict(presets[preset])
     blk = block(entry["block"])
     baseline = entry.get("baseline")
+    compare = tuple(entry.get("compare", ()))
     fields = {k: v for k, v in entry.items() if k not in _RESERVED}
     name = preset
     if overrides:
         fields.update(overrides)
         tag = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
         name = f"{preset}@{hashlib.sha1(tag.encode()).hexdigest()[:8]}"
-        baseline = None
-    return Design(name, blk, make_config(blk, fields), baseline)
+        baseline, compare = None, ()
+    return Design(name, blk, make_config(blk, fields), baseline, compare)
 
 
 def all_designs() -> list[Design]:

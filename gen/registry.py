@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rtl.fpmul import ExactFpMul, ExactFpMulConfig, FpDot, FpDotConfig, LMul, LMulConfig
+from rtl.lut_core import LutCore, LutCoreConfig
 from rtl.mac_array import MacArray, MacArrayConfig
 
 
@@ -26,6 +27,8 @@ BLOCKS: dict[str, Block] = {
               "Correctly rounded float multiplier with L-Mul's special-value rules (the L-Mul baseline)"),
         Block("fp_dot", FpDotConfig, FpDot,
               "Dot product of L-Mul (or exact) lanes with a wider float accumulator"),
+        Block("lut_core", LutCoreConfig, LutCore,
+              "LUT tensor core: per-token tables of signed activation sums indexed by weight bit-planes"),
     )
 }
 

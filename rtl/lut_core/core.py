@@ -1,0 +1,266 @@
+"""The LUT tensor core component (spec: ``lut_tensor_core.md``)."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import lut as golden_lut
+
+from ..common.slices import flat
+from ..common.table import TablePrecompute, column_sum, select, symmetric_read
+from ..common.tile import TileDoubleBuffer
+from .config import LutCoreConfig
+
+_TERNARY_PLUS, _TERNARY_INVALID, _TERNARY_MINUS = 0b01, 0b10, 0b11
+
+
+class LookupArray(Elaboratable):
+    """``n`` columns x ``groups`` cells: each cell reads its group's table with its weight index, per plane;
+    per column and plane an adder tree; the sums are registered when ``enable`` is high.
+
+    Planes mode: the index of plane ``i`` is bit ``i`` of the group's ``g`` codes (``plane`` selects it when
+    bit-serial). Base 3: the index is the code's magnitude, its sign negates the read.
+    """
+
+    def __init__(self, cfg: LutCoreConfig, tables, tile) -> None:
+        self.cfg, self.tables, self.tile = cfg, tables, tile
+        self.enable = Signal()
+        self.plane = Signal(range(max(cfg.planes, 2)))
+        width = cfg.entry_bits + max(cfg.groups, 1).bit_length() + 1
+        # Separate signals, not one wide one: Amaranth's netlist builder slows down quadratically on many
+        # partial assignments to one wide signal.
+        self.sums = [[Signal(signed(width), name=f"colsum_{p}_{c}", reset_less=True) for c in range(cfg.n)]
+                     for p in range(cfg.planes_per_cycle)]
+
+    def _index(self, grp: int, col: int, plane: int):
+        cfg, slot = self.cfg, self.tile[grp]
+        if cfg.bit_serial:
+            return Cat(flat(slot[t][col]).bit_select(self.plane, 1) for t in range(cfg.g))
+        return Cat(flat(slot[t][col])[plane] for t in range(cfg.g))
+
+    def _read(self, m: Module, grp: int, col: int, plane: int):
+        cfg = self.cfg
+        entries = [flat(self.tables[grp][e]) for e in range(len(self.tables[grp]))]
+        if cfg.base3:
+            code = flat(self.tile[grp][col])
+            mag_bits = cfg.code_shape.width - 1
+            mag, negative = code[:mag_bits], code[mag_bits]
+            # Codes above the largest magnitude were zeroed on load; the rest of the case reads 0.
+            return select(m, entries, mag, negative, f"read_{grp}_{col}"), negative
+        return symmetric_read(m, entries, self._index(grp, col, plane), f"read_{grp}_{col}_{plane}")
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        with m.If(self.enable):
+            for p in range(cfg.planes_per_cycle):
+                for col in range(cfg.n):
+                    reads = [self._read(m, grp, col, p) for grp in range(cfg.groups)]
+                    m.d.sync += self.sums[p][col].eq(column_sum([v for v, _ in reads], [c for _, c in reads]))
+        return m
+
+
+class LutCore(wiring.Component):
+    """LUT tensor core, weight-stationary: tables of each token built once and shared by ``n`` columns.
+
+    T-MAC (arXiv 2407.00088) and LUT Tensor Core (arXiv 2408.06003): for a group of ``g`` activations the dot
+    product with one weight bit-plane takes one of ``2^g`` values; the precompute unit (:class:`TablePrecompute`,
+    submodule ``precompute``) builds the ``2^(g-1)`` sign-symmetric entries of every group when a token's beat is
+    accepted, and the lookup array (:class:`LookupArray`, submodule ``lookup``) reads them with the weight bits.
+    The mirrored half is read as ``~T[~j]`` plus a carry that the column adder tree adds once per column.
+
+    Arithmetic (the golden model ``golden.lut`` defines it bit for bit): the core computes ``D = 2 Y`` per
+    tile, ``D = sum_i 2^i S_i + c2 * sum(x)`` with ``S_i`` the column sum of plane ``i`` (scaled back by the
+    table quantization shift) and ``c2 = 2^b - 1 - 2z``; accumulates ``D`` over the k-tiles of a token
+    (``first``/``last``) and emits ``D >> 1``. Weight codes are converted when a beat is loaded: two's
+    complement codes get their top bit inverted (``q = w + 2^(b-1)``), ternary codes become ``q = w + 1``.
+
+    Pipeline: accept (tables and ``sum(x)`` registered) -> lookup of one plane (bit-serial, most significant
+    first) or of all planes (column sums registered) -> plane recombination (Horner: ``D = 2 D + S``) and the
+    offset, with the accumulator read -> accumulate and emit. The table register holds a token for its ``b``
+    bit-serial cycles; the next token's tables are built in the cycle of the current token's last plane and
+    replace them at its end, so the lookup array never idles (a second table register would add area and no
+    throughput). Latency :attr:`LutCoreConfig.latency`; one token per ``cycles_per_token`` cycles.
+
+    Weights: one beat per group of ``g`` weight rows (``ceil(k / g)`` beats per tile, the last group's rows
+    beyond ``k`` ignored: their activations are zero); the tile double buffer switches tiles when the lookup
+    stage finishes the token flagged ``tile_end``. Tokens of a block select accumulators by position; a block
+    longer than ``max_tokens`` sets ``error`` and wraps.
+
+    Decisions where the spec is silent: ternary code 0b10 and a base-3 magnitude above ``(3^g - 1)/2`` compute
+    as weight 0 and set ``error`` (sticky until reset); only the weight-stationary dataflow is built (GEMM, where
+    the table is shared by ``n`` columns and reused by every column; a GEMV engine would rebuild tables per token
+    and hold them while weight tiles stream).
+
+    Attributes
+    ----------
+    weights : In(stream.Signature(config.weight_layout))
+    acts : In(stream.Signature(config.act_layout))
+        ``{data: k x signed(act_bits), first, last, tile_end}``.
+    out : Out(stream.Signature(config.out_layout))
+        ``{data: n x signed(acc_bits)}``, one beat per ``last`` activation beat, in order.
+    busy : Signal(1), out
+    error : Signal(1), out
+    """
+
+    def __init__(self, config: LutCoreConfig) -> None:
+        self.config = config
+        super().__init__({
+            "weights": In(stream.Signature(config.weight_layout)),
+            "acts": In(stream.Signature(config.act_layout)),
+            "out": Out(stream.Signature(config.out_layout)),
+            "busy": Out(1),
+            "error": Out(1),
+        })
+
+    def _store(self, payload):
+        """A weight beat as the cells keep it: offset codes ``q`` (planes) or checked base-3 codes."""
+        cfg = self.config
+        if cfg.base3:
+            mag_bits = cfg.code_shape.width - 1
+            limit = golden_lut.base3_magnitude_max(cfg.g)
+            return Cat(Mux(flat(payload[c])[:mag_bits] > limit, 0, flat(payload[c])) for c in range(cfg.n))
+        codes = []
+        for t in range(cfg.g):
+            for c in range(cfg.n):
+                code = flat(payload[t][c])
+                if cfg.weight_kind == "ternary":
+                    code = Cat(code == 0b00, code == _TERNARY_PLUS) | Mux(code == _TERNARY_INVALID, 0b01, 0)
+                elif cfg.weight_bits > 1 and cfg.zero_point is None:
+                    code = code ^ (1 << (cfg.weight_bits - 1))
+                codes.append(code)
+        return Cat(*codes)
+
+    def _invalid(self, payload):
+        cfg = self.config
+        if cfg.base3:
+            mag_bits = cfg.code_shape.width - 1
+            limit = golden_lut.base3_magnitude_max(cfg.g)
+            flags = [flat(payload[c])[:mag_bits] > limit for c in range(cfg.n)]
+        elif cfg.weight_kind == "ternary":
+            flags = [flat(payload[t][c]) == _TERNARY_INVALID for t in range(cfg.g) for c in range(cfg.n)]
+        else:
+            return Const(0)
+        return Cat(*flags).any()
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+        n = cfg.n
+
+        out_valid = Signal()
+        advance = Signal()
+        m.d.comb += advance.eq(~out_valid | self.out.ready)
+
+        tiles = TileDoubleBuffer(m, self.weights, cfg.weight_layout, cfg.groups, store=self._store, name="tile")
+        m.submodules.precompute = pre = TablePrecompute(cfg.k, cfg.g, cfg.act_bits, cfg.entry_bits,
+                                                         cfg.table_shift, "base3" if cfg.base3 else "half")
+        m.submodules.lookup = lookup = LookupArray(cfg, pre.tables, tiles.active)
+
+        # Stage A: the table register (in `precompute`), held for the token's planes.
+        a_valid, a_first, a_last, a_tile_end = Signal(), Signal(), Signal(), Signal()
+        a_plane = Signal.like(lookup.plane)
+        token = Signal(range(max(cfg.max_tokens, 2)))
+        a_token = Signal.like(token)
+        a_plane_last = (a_plane == 0) if cfg.bit_serial else Const(1)
+        a_done = Signal()
+        act_fire = Signal()
+        block_overflow = Signal()
+        m.d.comb += [
+            a_done.eq(a_valid & a_plane_last & advance),
+            tiles.release.eq(a_done & a_tile_end),
+            self.acts.ready.eq(advance & (~a_valid | a_plane_last) & tiles.next_valid),
+            act_fire.eq(self.acts.valid & self.acts.ready),
+            pre.acts.eq(self.acts.payload.data),
+            pre.load.eq(act_fire),
+            lookup.plane.eq(a_plane),
+            lookup.enable.eq(advance),
+        ]
+        with m.If(advance):
+            with m.If(act_fire):
+                m.d.sync += [a_valid.eq(1), a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last),
+                             a_tile_end.eq(self.acts.payload.tile_end), a_token.eq(token)]
+                if cfg.bit_serial:
+                    m.d.sync += a_plane.eq(cfg.planes - 1)
+            with m.Elif(a_done):
+                m.d.sync += a_valid.eq(0)
+            with m.Elif(a_valid):
+                m.d.sync += a_plane.eq(a_plane - 1)
+        with m.If(act_fire):
+            with m.If(self.acts.payload.tile_end):
+                m.d.sync += token.eq(0)
+            with m.Elif(token == cfg.max_tokens - 1):
+                m.d.sync += token.eq(0)
+                m.d.comb += block_overflow.eq(1)
+            with m.Else():
+                m.d.sync += token.eq(token + 1)
+
+        # Stage B: column sums (registered in `lookup`) and the token's flags.
+        b_valid, b_first, b_last, b_plane_first, b_plane_last = Signal(), Signal(), Signal(), Signal(), Signal()
+        b_token = Signal.like(token)
+        b_sum_x = Signal.like(pre.sum_x)
+        with m.If(advance):
+            m.d.sync += [b_valid.eq(a_valid), b_first.eq(a_first), b_last.eq(a_last), b_token.eq(a_token),
+                         b_plane_first.eq(a_plane == cfg.planes - 1 if cfg.bit_serial else 1),
+                         b_plane_last.eq(a_plane_last), b_sum_x.eq(pre.sum_x)]
+
+        # Stage C: D of the token's tile (Horner over bit-serial planes; the offset with the last plane) and
+        # the accumulator row it adds to (0 on `first`), forwarding the sum stage D writes in the same cycle.
+        scale = cfg.table_shift + (1 if (cfg.binary or cfg.base3) else 0)
+        d_bound = self._d_bound()
+        d_shape = signed(max(d_bound.bit_length() + 1, 2))
+        acc_shape = signed(cfg.acc_width + 1)  # D = 2 Y
+        # One accumulator memory per column, so that a read by token index is a per-column multiplexer.
+        acc = [Signal(data.ArrayLayout(acc_shape, cfg.max_tokens), name=f"acc_{c}", reset_less=True)
+               for c in range(n)]
+        total = [Signal(acc_shape, name=f"total_{c}") for c in range(n)]
+        c_valid, c_last = Signal(), Signal()
+        c_token = Signal.like(token)
+        c_d = [Signal(d_shape, name=f"tile_d_{c}", reset_less=True) for c in range(n)]
+        c_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(n)]
+        offset = cfg.offset_factor * b_sum_x
+        stored = [acc[c][b_token] if cfg.max_tokens > 1 else acc[c][0] for c in range(n)]
+        forward = c_valid & (c_token == b_token)
+        with m.If(advance):
+            m.d.sync += [c_valid.eq(b_valid & b_plane_last), c_last.eq(b_last), c_token.eq(b_token)]
+            with m.If(b_valid):
+                for c in range(n):
+                    if cfg.bit_serial:
+                        term = (lookup.sums[0][c] << scale) + Mux(b_plane_last, offset, 0)
+                        m.d.sync += c_d[c].eq(Mux(b_plane_first, 0, c_d[c] << 1) + term)
+                    else:
+                        planes = [lookup.sums[p][c] << (p + scale) for p in range(cfg.planes_per_cycle)]
+                        m.d.sync += c_d[c].eq(sum(planes[1:], planes[0]) + offset)
+                    m.d.sync += c_prior[c].eq(Mux(b_first, 0, Mux(forward, total[c], stored[c])))
+
+        # Stage D: accumulate; emit D / 2 on `last`.
+        out_data = Signal(cfg.out_layout, reset_less=True)
+        m.d.comb += [total[c].eq(c_prior[c] + c_d[c]) for c in range(n)]
+        with m.If(advance):
+            m.d.sync += out_valid.eq(c_valid & c_last)
+            with m.If(c_valid):
+                for i in range(cfg.max_tokens):
+                    with m.If(c_token == i):
+                        m.d.sync += [acc[c][i].eq(total[c]) for c in range(n)]
+                with m.If(c_last):
+                    m.d.sync += out_data.eq(Cat(total[c][1:] for c in range(n)))  # D / 2
+
+        m.d.comb += [
+            self.out.valid.eq(out_valid),
+            self.out.payload.eq(out_data),
+            self.busy.eq(a_valid | b_valid | c_valid | out_valid | (token != 0) | tiles.holding),
+        ]
+        with m.If((tiles.fire & self._invalid(self.weights.payload)) | block_overflow):
+            m.d.sync += self.error.eq(1)
+        return m
+
+    def _d_bound(self) -> int:
+        """Largest ``|D|`` of one tile: every lookup at the largest (rounded) entry, plus the offset term."""
+        cfg = self.config
+        lo, hi = golden_lut.entry_range(cfg.act_bits, cfg.g)
+        entry = max(abs(int(golden_lut.round_shift(v, cfg.table_shift))) for v in (lo, hi)) + 1
+        plane = cfg.groups * (entry << cfg.table_shift)
+        planes = sum(plane << i for i in range(cfg.planes)) * (2 if (cfg.binary or cfg.base3) else 1)
+        return planes + abs(cfg.offset_factor) * cfg.k * (1 << (cfg.act_bits - 1))

@@ -1,0 +1,29 @@
+"""LUT tensor core cocotb benches over weight modes, g, bit-serial and parallel, quantized tables, on each
+simulator."""
+
+import pytest
+
+from verif.runner import bench_cases, emit_design, run_bench, simulators
+
+SMALL = {"k": 8, "n": 4, "max_tokens": 4, "max_k": 64}
+DESIGNS = [
+    ("lut-ternary-16x16", SMALL),
+    ("lut-ternary-16x16", {**SMALL, "bit_serial": True, "n": 3}),
+    ("lut-ternary-16x16", {**SMALL, "ternary_packing": "base3", "g": 3, "k": 7}),
+    ("lut-ternary-16x16", {**SMALL, "ternary_packing": "base3", "g": 2, "n": 2, "table_bits": 7}),
+    ("lut-ternary-16x16", {**SMALL, "g": 5, "k": 10, "max_tokens": 1, "acc_bits": 9}),
+    ("lut-ternary-16x16", {**SMALL, "table_bits": 8, "max_tokens": 2}),
+    ("lut-int4-serial-16x16", {**SMALL, "table_bits": 8, "k": 6, "g": 3}),
+    ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 3, "zero_point": 2, "g": 2, "k": 5, "n": 2}),
+    ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 1, "bit_serial": False, "g": 3, "k": 7, "n": 3}),
+    ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 2, "bit_serial": False, "g": 6, "k": 12, "act_bits": 5}),
+    ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 2, "zero_point": 0, "k": 4, "n": 6, "max_tokens": 1}),
+    ("lut-ternary-16x16", {"max_k": 256}),
+    ("lut-int2-serial-4x64", {"max_k": 64, "max_tokens": 2}),
+]
+
+
+@pytest.mark.parametrize("sim", simulators())
+@pytest.mark.parametrize("preset, overrides", bench_cases(DESIGNS))
+def test_lut_core_bench(preset, overrides, sim):
+    run_bench(emit_design(preset, overrides), "verif.lut_core.bench", sim=sim)
