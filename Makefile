@@ -47,9 +47,11 @@ report: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m verif.perf $(if $(SIM),--sim $(SIM),)
 
-## precision: the L-Mul precision study (golden models only) into build/report/precision.{json,md}
+## precision: the L-Mul precision study and the LUT core's table quantization error (golden models only)
+## into build/report/precision.{json,md} and lut_tables.{json,md}
 precision: $(STAMP)
 	$(BIN)/python -m golden.precision
+	$(BIN)/python -m golden.lut_study
 
 ## lint: ruff, and Verilator -Wall on every preset (only the generator's documented waivers)
 lint: $(STAMP)

@@ -160,3 +160,12 @@ def test_table_error_is_small_and_shrinks_with_width():
     assert 0 < e10["mean_abs_error"] < e8["mean_abs_error"]
     assert e8["mean_error_over_rms"] < 0.1
     assert lut.table_error(table_bits=11, k=64, n=16, tokens=16)["max_abs_error"] == 0
+
+
+def test_lut_study_writes_its_table(tmp_path):
+    from golden import lut_study
+
+    assert lut_study.main(["--out", str(tmp_path)]) == 0
+    rows = __import__("json").loads((tmp_path / "lut_tables.json").read_text())
+    assert len(rows) == len(lut_study.GROUPS) * len(lut_study.TABLE_BITS) * len(lut_study.WEIGHTS)
+    assert "| ternary | 4 | 8 | 3 |" in (tmp_path / "lut_tables.md").read_text()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import signed, unsigned
+from amaranth.hdl import unsigned
 from amaranth.lib import data
 
 from golden import lut as golden_lut  # widths and bounds only: pure integer formulas shared with the golden model
 
+from ..common.accumulate import GemmTileConfig
 from ..common.validate import check_choice, check_int
 from ..mac_array.config import MacArrayConfig
 
@@ -18,7 +19,7 @@ DATAFLOWS = ("weight_stationary",)
 
 
 @dataclass(frozen=True)
-class LutCoreConfig:
+class LutCoreConfig(GemmTileConfig):
     """A ``k x n`` LUT tensor core tile: ``ceil(k / g)`` tables per token, ``n`` columns of lookup cells.
 
     Parameters
@@ -170,14 +171,6 @@ class LutCoreConfig:
                                         self.zero_point)
         return exact + (2 if self.table_bits is not None else 0)
 
-    @property
-    def acc_width(self) -> int:
-        return self.safe_acc_bits if self.acc_bits is None else self.acc_bits
-
-    @property
-    def narrow_accumulator(self) -> bool:
-        return self.acc_width < self.safe_acc_bits
-
     # --- stream payloads ------------------------------------------------------------------------------------
 
     @property
@@ -188,17 +181,12 @@ class LutCoreConfig:
         return row if self.base3 else data.ArrayLayout(row, self.g)
 
     @property
-    def act_layout(self) -> data.StructLayout:
-        return data.StructLayout({
-            "data": data.ArrayLayout(signed(self.act_bits), self.k),
-            "first": 1,
-            "last": 1,
-            "tile_end": 1,
-        })
+    def act_lanes(self) -> int:
+        return self.k
 
     @property
-    def out_layout(self) -> data.StructLayout:
-        return data.StructLayout({"data": data.ArrayLayout(signed(self.acc_width), self.n)})
+    def out_lanes(self) -> int:
+        return self.n
 
     # --- performance ----------------------------------------------------------------------------------------
 
@@ -226,12 +214,6 @@ class LutCoreConfig:
         serial = "_serial" if self.bit_serial else ""
         quant = f"_t{self.table_bits}" if self.table_bits is not None else ""
         return f"lut_{kind}_g{self.g}_{self.k}x{self.n}{serial}{quant}"
-
-    def warnings(self) -> list[str]:
-        if self.narrow_accumulator:
-            return [f"acc_bits={self.acc_width} is narrower than the {self.safe_acc_bits} bits that max_k="
-                    f"{self.max_k} needs: accumulators wrap (two's complement)"]
-        return []
 
     def baseline(self) -> MacArrayConfig:
         """The int8 MAC array with the same MACs per cycle (``k`` rows, ``n / cycles_per_token`` columns)."""

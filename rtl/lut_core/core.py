@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, signed
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import lut as golden_lut
 
+from ..common.accumulate import TokenAccumulators, token_counter
 from ..common.slices import flat
 from ..common.table import TablePrecompute, column_sum, select, symmetric_read
 from ..common.tile import TileDoubleBuffer
@@ -162,12 +163,11 @@ class LutCore(wiring.Component):
         # Stage A: the table register (in `precompute`), held for the token's planes.
         a_valid, a_first, a_last, a_tile_end = Signal(), Signal(), Signal(), Signal()
         a_plane = Signal.like(lookup.plane)
-        token = Signal(range(max(cfg.max_tokens, 2)))
+        act_fire = Signal()
+        token, block_overflow = token_counter(m, act_fire, self.acts.payload.tile_end, cfg.max_tokens)
         a_token = Signal.like(token)
         a_plane_last = (a_plane == 0) if cfg.bit_serial else Const(1)
         a_done = Signal()
-        act_fire = Signal()
-        block_overflow = Signal()
         m.d.comb += [
             a_done.eq(a_valid & a_plane_last & advance),
             tiles.release.eq(a_done & a_tile_end),
@@ -188,14 +188,6 @@ class LutCore(wiring.Component):
                 m.d.sync += a_valid.eq(0)
             with m.Elif(a_valid):
                 m.d.sync += a_plane.eq(a_plane - 1)
-        with m.If(act_fire):
-            with m.If(self.acts.payload.tile_end):
-                m.d.sync += token.eq(0)
-            with m.Elif(token == cfg.max_tokens - 1):
-                m.d.sync += token.eq(0)
-                m.d.comb += block_overflow.eq(1)
-            with m.Else():
-                m.d.sync += token.eq(token + 1)
 
         # Stage B: column sums (registered in `lookup`) and the token's flags.
         b_valid, b_first, b_last, b_plane_first, b_plane_last = Signal(), Signal(), Signal(), Signal(), Signal()
@@ -212,16 +204,12 @@ class LutCore(wiring.Component):
         d_bound = self._d_bound()
         d_shape = signed(max(d_bound.bit_length() + 1, 2))
         acc_shape = signed(cfg.acc_width + 1)  # D = 2 Y
-        # One accumulator memory per column, so that a read by token index is a per-column multiplexer.
-        acc = [Signal(data.ArrayLayout(acc_shape, cfg.max_tokens), name=f"acc_{c}", reset_less=True)
-               for c in range(n)]
-        total = [Signal(acc_shape, name=f"total_{c}") for c in range(n)]
+        accs = TokenAccumulators(m, acc_shape, n, cfg.max_tokens)
         c_valid, c_last = Signal(), Signal()
         c_token = Signal.like(token)
         c_d = [Signal(d_shape, name=f"tile_d_{c}", reset_less=True) for c in range(n)]
         c_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(n)]
         offset = cfg.offset_factor * b_sum_x
-        stored = [acc[c][b_token] if cfg.max_tokens > 1 else acc[c][0] for c in range(n)]
         forward = c_valid & (c_token == b_token)
         with m.If(advance):
             m.d.sync += [c_valid.eq(b_valid & b_plane_last), c_last.eq(b_last), c_token.eq(b_token)]
@@ -233,19 +221,17 @@ class LutCore(wiring.Component):
                     else:
                         planes = [lookup.sums[p][c] << (p + scale) for p in range(cfg.planes_per_cycle)]
                         m.d.sync += c_d[c].eq(sum(planes[1:], planes[0]) + offset)
-                    m.d.sync += c_prior[c].eq(Mux(b_first, 0, Mux(forward, total[c], stored[c])))
+                    m.d.sync += c_prior[c].eq(accs.prior(c, b_token, b_first, forward))
 
         # Stage D: accumulate; emit D / 2 on `last`.
         out_data = Signal(cfg.out_layout, reset_less=True)
-        m.d.comb += [total[c].eq(c_prior[c] + c_d[c]) for c in range(n)]
+        accs.add(c_prior, c_d)
         with m.If(advance):
             m.d.sync += out_valid.eq(c_valid & c_last)
             with m.If(c_valid):
-                for i in range(cfg.max_tokens):
-                    with m.If(c_token == i):
-                        m.d.sync += [acc[c][i].eq(total[c]) for c in range(n)]
+                accs.write(c_token)
                 with m.If(c_last):
-                    m.d.sync += out_data.eq(Cat(total[c][1:] for c in range(n)))  # D / 2
+                    m.d.sync += out_data.eq(Cat(accs.total[c][1:] for c in range(n)))  # D / 2
 
         m.d.comb += [
             self.out.valid.eq(out_valid),

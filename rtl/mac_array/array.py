@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..common.accumulate import TokenAccumulators, token_counter
 from ..common.arith import adder_tree, popcount
 from ..common.tile import TileDoubleBuffer
 from .config import MacArrayConfig
@@ -100,10 +101,8 @@ class MacArray(wiring.Component):
 
         act_fire = Signal()
         weight_error = Signal()
-        block_overflow = Signal()
         beat_nnz = Signal(range(rows * cols + 1))
         tile = Signal(tile_layout)  # the weights applied to the accepted beat
-        token = Signal(range(max(cfg.accumulators, 2)))  # never zero-width: Verilog has no [-1:0]
 
         if stationary:
             tiles = TileDoubleBuffer(m, self.weights, data.ArrayLayout(cfg.weight_shape, cols), rows, name="tile")
@@ -120,14 +119,7 @@ class MacArray(wiring.Component):
             with m.If(tiles.swap):
                 m.d.sync += active_nnz.eq(shadow_nnz)
 
-            with m.If(act_fire):
-                with m.If(self.acts.payload.tile_end):
-                    m.d.sync += token.eq(0)
-                with m.Elif(token == cfg.accumulators - 1):
-                    m.d.sync += token.eq(0)
-                    m.d.comb += block_overflow.eq(1)
-                with m.Else():
-                    m.d.sync += token.eq(token + 1)
+            token, block_overflow = token_counter(m, act_fire, self.acts.payload.tile_end, cfg.accumulators)
             m.d.comb += [tile.eq(tiles.active), beat_nnz.eq(active_nnz)]
             block_open = (token != 0) | tiles.holding
         else:
@@ -138,6 +130,7 @@ class MacArray(wiring.Component):
                 beat_nnz.eq(popcount([self._nonzero(tile[r][c]) for r in range(rows) for c in range(cols)])),
                 weight_error.eq(act_fire & self._any_invalid(list(self.weights.payload))),
             ]
+            token, block_overflow = Signal(range(2), name="token"), Const(0)  # one accumulator
             block_open = 0  # nothing is held between beats
         m.d.comb += act_fire.eq(self.acts.valid & self.acts.ready)
 
@@ -158,15 +151,13 @@ class MacArray(wiring.Component):
 
         # Accumulators: one row of `cols` per token of a block. Stage B reads the row its beat will update (a
         # cycle ahead, so that stage C is a bare addition), forwarding the sum stage C writes in the same cycle.
-        acc = Signal(data.ArrayLayout(data.ArrayLayout(acc_shape, cols), cfg.accumulators), reset_less=True)
-        total = [Signal(acc_shape, name=f"total_{c}") for c in range(cols)]
+        accs = TokenAccumulators(m, acc_shape, cols, cfg.accumulators)
 
         # Stage B: one adder tree per column, and the accumulator row this beat adds to (0 on `first`).
         b_valid, b_last = Signal(), Signal()
         b_token = Signal.like(token)
         b_sum = [Signal(sum_shape, name=f"colsum_{c}", reset_less=True) for c in range(cols)]
         b_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(cols)]
-        stored = acc[a_token] if cfg.accumulators > 1 else acc[0]
         forward = b_valid & (b_token == a_token)
         with m.If(advance):
             m.d.sync += [b_valid.eq(a_valid), b_last.eq(a_last), b_token.eq(a_token)]
@@ -174,20 +165,18 @@ class MacArray(wiring.Component):
                 for c in range(cols):
                     m.d.sync += [
                         b_sum[c].eq(adder_tree([a_prod[r][c] for r in range(rows)])),
-                        b_prior[c].eq(Mux(a_first, 0, Mux(forward, total[c], stored[c]))),
+                        b_prior[c].eq(accs.prior(c, a_token, a_first, forward)),
                     ]
 
         # Stage C: accumulate; emit on `last`.
         out_data = Signal(cfg.out_layout, reset_less=True)
-        m.d.comb += [total[c].eq(b_prior[c] + b_sum[c]) for c in range(cols)]
+        accs.add(b_prior, b_sum)
         with m.If(advance):
             m.d.sync += out_valid.eq(b_valid & b_last)
             with m.If(b_valid):
-                for i in range(cfg.accumulators):
-                    with m.If(b_token == i):
-                        m.d.sync += [acc[i][c].eq(total[c]) for c in range(cols)]
+                accs.write(b_token)
                 with m.If(b_last):
-                    m.d.sync += [out_data.data[c].eq(total[c]) for c in range(cols)]
+                    m.d.sync += out_data.eq(Cat(accs.total))
 
         m.d.comb += [
             self.out.valid.eq(out_valid),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from amaranth.hdl import Shape, signed, unsigned
 from amaranth.lib import data
 
+from ..common.accumulate import GemmTileConfig
 from ..common.validate import check_choice, check_int
 
 WEIGHT_KINDS = ("ternary", "int8")
@@ -22,7 +23,7 @@ def _signed_bits_for(lo: int, hi: int) -> int:
 
 
 @dataclass(frozen=True)
-class MacArrayConfig:
+class MacArrayConfig(GemmTileConfig):
     """A ``rows x cols`` array of processing elements with int activations and ternary or int8 weights.
 
     Parameters
@@ -100,15 +101,6 @@ class MacArrayConfig:
         return _signed_bits_for(self.max_k * lo, self.max_k * hi)
 
     @property
-    def acc_width(self) -> int:
-        return self.safe_acc_bits if self.acc_bits is None else self.acc_bits
-
-    @property
-    def narrow_accumulator(self) -> bool:
-        """True when ``acc_bits`` was chosen narrower than safe: results wrap (two's complement)."""
-        return self.acc_width < self.safe_acc_bits
-
-    @property
     def accumulators(self) -> int:
         return self.max_tokens if self.dataflow == "weight_stationary" else 1
 
@@ -120,17 +112,12 @@ class MacArrayConfig:
         return row if self.dataflow == "weight_stationary" else data.ArrayLayout(row, self.rows)
 
     @property
-    def act_layout(self) -> data.StructLayout:
-        return data.StructLayout({
-            "data": data.ArrayLayout(signed(self.act_bits), self.rows),
-            "first": 1,
-            "last": 1,
-            "tile_end": 1,
-        })
+    def act_lanes(self) -> int:
+        return self.rows
 
     @property
-    def out_layout(self) -> data.StructLayout:
-        return data.StructLayout({"data": data.ArrayLayout(signed(self.acc_width), self.cols)})
+    def out_lanes(self) -> int:
+        return self.cols
 
     # --- performance ---------------------------------------------------------------------------------------
 
@@ -153,13 +140,6 @@ class MacArrayConfig:
     def top_name(self) -> str:
         flow = "" if self.dataflow == "weight_stationary" else "gemv_"
         return f"mac_{self.weight_kind}_{flow}{self.rows}x{self.cols}"
-
-    def warnings(self) -> list[str]:
-        """Legal but risky choices the generator reports when it emits this design."""
-        if self.narrow_accumulator:
-            return [f"acc_bits={self.acc_width} is narrower than the {self.safe_acc_bits} bits that max_k="
-                    f"{self.max_k} needs: accumulators wrap (two's complement)"]
-        return []
 
     def baseline(self) -> MacArrayConfig | None:
         """The conventional design this one replaces: the int8 array of equal shape (None for int8 itself)."""

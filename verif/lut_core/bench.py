@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from golden import lut, ternary
+from verif import gemm
 from verif.bench import Bench
-from verif.scoreboard import Scoreboard
 
 TIMEOUT = {"timeout_time": 20, "timeout_unit": "ms"}
-
-
-@dataclass
-class Plan:
-    """The beats of one GEMM on the core's streams and the results it must produce."""
-
-    weight_beats: list[np.ndarray]
-    act_beats: list[tuple[np.ndarray, bool, bool, bool]]
-    out_beats: list[np.ndarray]
-    out_index: list[tuple[int, int]]
 
 
 def mode(cfg: dict) -> dict:
@@ -51,11 +39,6 @@ def random_weights(bench: Bench, k: int, n: int, density: float | None = None) -
     return w
 
 
-def random_acts(bench: Bench, t: int, k: int) -> np.ndarray:
-    bits = bench.config["act_bits"]
-    return bench.rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(t, k))
-
-
 def group_beats(cfg: dict, rows: np.ndarray) -> list[np.ndarray]:
     """One tile's ``k`` weight rows as the stream's group beats (rows past ``k`` padded with a legal weight)."""
     g = cfg["g"]
@@ -72,7 +55,7 @@ def group_beats(cfg: dict, rows: np.ndarray) -> list[np.ndarray]:
     return beats
 
 
-def plan_gemm(bench: Bench, x: np.ndarray, w: np.ndarray) -> Plan:
+def plan_gemm(bench: Bench, x: np.ndarray, w: np.ndarray) -> gemm.Plan:
     """Cut ``X @ W`` into beats (K and N padded to whole tiles) with golden results from ``golden.lut``."""
     cfg = bench.config
     k, n = cfg["k"], cfg["n"]
@@ -88,63 +71,33 @@ def plan_gemm(bench: Bench, x: np.ndarray, w: np.ndarray) -> Plan:
     for start in range(0, len(rows.weight_beats), k):
         weight_beats += group_beats(cfg, np.array(rows.weight_beats[start : start + k]))
     out_beats = [y[t, j * n : (j + 1) * n] for t, j in rows.out_index]
-    return Plan(weight_beats, rows.act_beats, out_beats, rows.out_index)
+    return gemm.Plan(weight_beats, rows.act_beats, out_beats, rows.out_index)
 
 
-def queue(bench: Bench, plan: Plan, context: str, scoreboard: Scoreboard | None = None) -> Scoreboard:
-    scoreboard = scoreboard or Scoreboard(f"{bench.manifest['preset']} out", bench.dut._log)
-    for beat in plan.weight_beats:
-        bench["weights"].send_nowait({"": beat})
-    for data, first, last, end in plan.act_beats:
-        bench["acts"].send_nowait({"data": data, "first": first, "last": last, "tile_end": end})
-    for (token, col_tile), beat in zip(plan.out_index, plan.out_beats, strict=True):
-        scoreboard.expect(beat, f"{context}: token {token}, column tile {col_tile}")
-    return scoreboard
-
-
-async def collect(bench: Bench, plan: Plan, scoreboard: Scoreboard) -> None:
-    out = bench["out"]
-    for _ in plan.out_beats:
-        scoreboard.compare(out.codec.array(await out.recv(), "data"))
-
-
-async def run_plan(bench: Bench, plan: Plan, context: str, stall_in: float = 0.0, stall_out: float = 0.0,
+async def run_plan(bench: Bench, plan: gemm.Plan, context: str, stall_in: float = 0.0, stall_out: float = 0.0,
                    expect_error: bool = False) -> None:
-    """Stream a plan with random stalls; check every result, that nothing more comes out, ``busy`` and ``error``."""
-    for name in ("weights", "acts"):
-        bench[name].stall(bench.rng, stall_in)
-    bench["out"].stall(bench.rng, stall_out)
-    await RisingEdge(bench.dut.clk)
-    scoreboard = queue(bench, plan, context)
-    await collect(bench, plan, scoreboard)
-    scoreboard.check()
-    await bench.assert_quiet()
-    assert await bench.sample(bench.dut.busy) == 0, "busy after the last result"
+    """Stream a plan with random stalls (:func:`verif.gemm.stream`), then check ``error``."""
+    await gemm.stream(bench, plan, context, stall_in, stall_out)
     if not expect_error:
         assert await bench.sample(bench.dut.error) == 0, "error set by valid input"
     await RisingEdge(bench.dut.clk)
 
 
 async def run_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, stall_in: float = 0.0,
-                   stall_out: float = 0.0) -> Plan:
+                   stall_out: float = 0.0) -> gemm.Plan:
     plan = plan_gemm(bench, x, w)
     await run_plan(bench, plan, f"X{x.shape} @ W{w.shape}", stall_in, stall_out)
     return plan
 
 
-def shapes(cfg: dict) -> list[tuple[int, int, int]]:
-    """(T, K, N): one tile, a token block, K and N beyond and not multiples of the tile, long K."""
-    k, n, mt = cfg["k"], cfg["n"], cfg["max_tokens"]
-    return [(1, k, n), (mt, k, n), (2 * mt + 1, 5 * k + 1, 2 * n + 1), (3, 9 * k, n), (mt + 2, 2 * k - 1, n + 1)]
-
-
 @cocotb.test(**TIMEOUT)
 async def random_gemms_with_stalls(dut):
     bench = await Bench.start(dut)
-    for i, (t, k, n) in enumerate(shapes(bench.config)):
-        stall_in, stall_out = [(0.0, 0.0), (0.3, 0.3), (0.7, 0.2), (0.1, 0.8), (0.5, 0.5)][i % 5]
-        density = [None, 0.5, 0.1][i % 3]
-        await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n, density), stall_in, stall_out)
+    cfg = bench.config
+    for i, (t, k, n) in enumerate(gemm.shapes(cfg["k"], cfg["n"], cfg["max_tokens"])):
+        stall_in, stall_out = gemm.STALL_MIXES[i % len(gemm.STALL_MIXES)]
+        density = gemm.DENSITIES[i % len(gemm.DENSITIES)]
+        await run_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n, density), stall_in, stall_out)
 
 
 @cocotb.test(**TIMEOUT)
@@ -158,7 +111,7 @@ async def directed_weights_and_extreme_acts(dut):
     lo, hi = weight_bounds(cfg)
     values = [lo, hi] if is_binary(cfg) else [lo, hi, 0]
     act_cases = [np.full((t, kk), amin), np.full((t, kk), amax), np.resize([amin, amax], (t, kk)),
-                 random_acts(bench, t, kk)]
+                 gemm.random_acts(bench, t, kk)]
     weight_cases = [np.full((kk, n), v) for v in values] + [np.resize(values, (kk, n))]
     for w in weight_cases:
         for x in act_cases:
@@ -175,7 +128,7 @@ async def throughput_and_latency(dut):
     groups = -(-cfg["k"] // cfg["g"])
     t = cfg["max_tokens"]
     transfers = bench.watch_transfers("acts", "out")
-    x, w = random_acts(bench, t, 6 * cfg["k"]), random_weights(bench, 6 * cfg["k"], 2 * cfg["n"])
+    x, w = gemm.random_acts(bench, t, 6 * cfg["k"]), random_weights(bench, 6 * cfg["k"], 2 * cfg["n"])
     plan = await run_gemm(bench, x, w)
     accepted, outs = transfers["acts"], transfers["out"]
     if t * cpt >= groups:
@@ -193,7 +146,7 @@ async def heavy_output_backpressure(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
     t, k, n = cfg["max_tokens"] + 3, 4 * cfg["k"], 2 * cfg["n"]
-    await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n), 0.0, 0.9)
+    await run_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n), 0.0, 0.9)
 
 
 @cocotb.test(**TIMEOUT)
@@ -201,17 +154,9 @@ async def reset_in_the_middle_of_a_stream(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
     t, k, n = cfg["max_tokens"] * 2, 6 * cfg["k"], 2 * cfg["n"]
-    for name in ("weights", "acts", "out"):
-        bench[name].stall(bench.rng, 0.3)
-    plan = plan_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n))
-    scoreboard = queue(bench, plan, "interrupted")
-    receiver = cocotb.start_soon(collect(bench, plan, scoreboard))
-    await ClockCycles(dut.clk, int(bench.rng.integers(5, 40)))
-    receiver.cancel()
-    await bench.reset()
-    assert await bench.sample(dut.busy) == 0
+    await gemm.interrupt_with_reset(bench, plan_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n)))
     await RisingEdge(dut.clk)
-    await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n), 0.3, 0.3)
+    await run_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n), 0.3, 0.3)
 
 
 @cocotb.test(**TIMEOUT)
@@ -221,7 +166,7 @@ async def invalid_code_sets_sticky_error(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
     k, n = cfg["k"], cfg["n"]
-    x, w = random_acts(bench, 3, k), random_weights(bench, k, n)
+    x, w = gemm.random_acts(bench, 3, k), random_weights(bench, k, n)
     if cfg["weight_kind"] != "ternary":
         lo, _ = weight_bounds(cfg)
         await run_gemm(bench, x, np.full((k, n), lo))
@@ -270,13 +215,13 @@ async def busy_and_block_overflow(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
     k, n, mt = cfg["k"], cfg["n"], cfg["max_tokens"]
-    x, w = random_acts(bench, mt, 4 * k), random_weights(bench, 4 * k, n)
+    x, w = gemm.random_acts(bench, mt, 4 * k), random_weights(bench, 4 * k, n)
     bench["out"].stall(bench.rng, 0.9)
     plan = plan_gemm(bench, x, w)
-    scoreboard = queue(bench, plan, "busy")
+    scoreboard = gemm.queue(bench, plan, "busy")
     await ClockCycles(dut.clk, 6)
     assert await bench.sample(dut.busy) == 1, "busy low while a GEMM is in flight"
-    await collect(bench, plan, scoreboard)
+    await gemm.collect(bench, plan, scoreboard)
     scoreboard.check()
     await bench.assert_quiet()
     assert await bench.sample(dut.busy) == 0

@@ -7,8 +7,8 @@ import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from golden import ternary
+from verif import gemm
 from verif.bench import Bench
-from verif.scoreboard import Scoreboard
 
 TIMEOUT = {"timeout_time": 20, "timeout_unit": "ms"}
 
@@ -23,79 +23,51 @@ def random_weights(bench: Bench, k: int, n: int, density: float | None = None) -
     return w
 
 
-def random_acts(bench: Bench, t: int, k: int) -> np.ndarray:
-    bits = bench.config["act_bits"]
-    return bench.rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(t, k))
+def plan_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, codes: np.ndarray | None = None,
+              tile_end: np.ndarray | None = None) -> gemm.Plan:
+    """``X @ W`` as the array's beats (``golden.ternary.stream_plan``) with its results and MAC count.
 
-
-def queue_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, codes: np.ndarray | None = None,
-               scoreboard: Scoreboard | None = None, tile_end: np.ndarray | None = None
-               ) -> tuple[ternary.StreamPlan, Scoreboard]:
-    """Queue every beat of ``X @ W`` on the input streams and the golden results on a scoreboard.
-
-    ``codes`` (same shape as ``w``) overrides the weight encoding, to inject invalid ternary codes.
+    ``codes`` (same shape as ``w``) overrides the weight encoding, to inject invalid ternary codes; ``tile_end``
+    overrides the activation beats' ``tile_end`` flags (cycled).
     """
     cfg = bench.config
     plan = ternary.stream_plan(x, w, cfg["rows"], cfg["cols"], cfg["dataflow"], cfg["max_tokens"],
                                acc_bits=bench.derived["acc_width"])
+    weight_beats = plan.weight_beats
     if codes is not None:
-        code_plan = ternary.stream_plan(np.zeros_like(x), codes, cfg["rows"], cfg["cols"], cfg["dataflow"],
-                                        cfg["max_tokens"])
-        weight_beats = code_plan.weight_beats
-    else:
-        weight_beats = plan.weight_beats
-    scoreboard = scoreboard or Scoreboard(f"{bench.manifest['preset']} out", bench.dut._log)
-    for beat in weight_beats:
-        bench["weights"].send_nowait({"": beat})  # the codec masks -1 to the 2-bit code 0b11
-    for i, (data, first, last, end) in enumerate(plan.act_beats):
-        end = end if tile_end is None else tile_end[i % len(tile_end)]
-        bench["acts"].send_nowait({"data": data, "first": first, "last": last, "tile_end": end})
-    for (token, col_tile), beat in zip(plan.out_index, plan.out_beats, strict=True):
-        scoreboard.expect(beat, f"X{x.shape} @ W{w.shape}: token {token}, column tile {col_tile}")
-    return plan, scoreboard
-
-
-async def collect(bench: Bench, plan: ternary.StreamPlan, scoreboard: Scoreboard) -> None:
-    out = bench["out"]
-    for _ in plan.out_beats:
-        scoreboard.compare(out.codec.array(await out.recv(), "data"))
+        weight_beats = ternary.stream_plan(np.zeros_like(x), codes, cfg["rows"], cfg["cols"], cfg["dataflow"],
+                                           cfg["max_tokens"]).weight_beats
+    act_beats = plan.act_beats
+    if tile_end is not None:
+        act_beats = [(d, f, la, tile_end[i % len(tile_end)]) for i, (d, f, la, _) in enumerate(act_beats)]
+    # The codec masks -1 to the 2-bit code 0b11.
+    return gemm.Plan(weight_beats, act_beats, plan.out_beats, plan.out_index,
+                     {"nonzero_macs": plan.nonzero_macs})
 
 
 async def run_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, stall_in: float = 0.0, stall_out: float = 0.0,
-                   codes: np.ndarray | None = None, tile_end: np.ndarray | None = None) -> ternary.StreamPlan:
+                   codes: np.ndarray | None = None, tile_end: np.ndarray | None = None) -> gemm.Plan:
     """Stream one GEMM through the array with random stalls and check outputs, counter and error flag, and that
     nothing more comes out afterwards."""
-    for name in ("weights", "acts"):
-        bench[name].stall(bench.rng, stall_in)
-    bench["out"].stall(bench.rng, stall_out)
     macs_before = await bench.sample(bench.dut.nonzero_macs)
-    await RisingEdge(bench.dut.clk)
-    plan, scoreboard = queue_gemm(bench, x, w, codes, tile_end=tile_end)
-    await collect(bench, plan, scoreboard)
-    scoreboard.check()
-    await bench.assert_quiet()
-    assert await bench.sample(bench.dut.busy) == 0, "busy after the last result"
+    plan = plan_gemm(bench, x, w, codes, tile_end)
+    await gemm.stream(bench, plan, f"X{x.shape} @ W{w.shape}", stall_in, stall_out)
     macs = await bench.sample(bench.dut.nonzero_macs) - macs_before
-    assert macs == plan.nonzero_macs, f"nonzero_macs counted {macs}, golden {plan.nonzero_macs}"
+    assert macs == plan.extra["nonzero_macs"], f"nonzero_macs counted {macs}, golden {plan.extra['nonzero_macs']}"
     if codes is None:
         assert await bench.sample(bench.dut.error) == 0, "error set by valid input"
     await RisingEdge(bench.dut.clk)
     return plan
 
 
-def shapes(cfg: dict) -> list[tuple[int, int, int]]:
-    """(T, K, N) cases: K = R and K >> R, T below, at and above a token block, N = C and not a multiple."""
-    r, c, mt = cfg["rows"], cfg["cols"], cfg["max_tokens"]
-    return [(1, r, c), (mt, r, c), (2 * mt + 1, 5 * r + 1, 2 * c + 1), (3, 9 * r, c), (mt + 2, 2 * r - 1, c + 1)]
-
-
 @cocotb.test(**TIMEOUT)
 async def random_gemms_with_stalls(dut):
     bench = await Bench.start(dut)
-    for i, (t, k, n) in enumerate(shapes(bench.config)):
-        stall_in, stall_out = [(0.0, 0.0), (0.3, 0.3), (0.7, 0.2), (0.1, 0.8), (0.5, 0.5)][i % 5]
-        density = [None, 0.5, 0.1][i % 3]
-        await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n, density), stall_in, stall_out)
+    cfg = bench.config
+    for i, (t, k, n) in enumerate(gemm.shapes(cfg["rows"], cfg["cols"], cfg["max_tokens"])):
+        stall_in, stall_out = gemm.STALL_MIXES[i % len(gemm.STALL_MIXES)]
+        density = gemm.DENSITIES[i % len(gemm.DENSITIES)]
+        await run_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n, density), stall_in, stall_out)
 
 
 @cocotb.test(**TIMEOUT)
@@ -107,7 +79,7 @@ async def directed_weights_and_extreme_acts(dut):
     amin, amax = -(1 << (cfg["act_bits"] - 1)), (1 << (cfg["act_bits"] - 1)) - 1
     wmin, wmax = (-1, 1) if cfg["weight_kind"] == "ternary" else (-128, 127)
     act_cases = [np.full((t, k), amin), np.full((t, k), amax), np.resize([amin, amax], (t, k)),
-                 random_acts(bench, t, k)]
+                 gemm.random_acts(bench, t, k)]
     for w in (np.zeros((k, n), int), np.full((k, n), wmax), np.full((k, n), wmin),
               np.resize([wmin, wmax, 0], (k, n))):
         for x in act_cases:
@@ -123,7 +95,7 @@ async def back_to_back_tiles_have_no_bubble(dut):
     r, c, mt = cfg["rows"], cfg["cols"], cfg["max_tokens"]
     t = mt if cfg["dataflow"] == "weight_stationary" else 4
     transfers = bench.watch_transfers("acts", "out")
-    x, w = random_acts(bench, t, 6 * r), random_weights(bench, 6 * r, 2 * c)
+    x, w = gemm.random_acts(bench, t, 6 * r), random_weights(bench, 6 * r, 2 * c)
     plan = await run_gemm(bench, x, w)
     accepted, first_out = transfers["acts"], transfers["out"]
     span = accepted[-1] - accepted[0] + 1
@@ -139,7 +111,7 @@ async def heavy_output_backpressure(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
     t, k, n = cfg["max_tokens"] + 3, 4 * cfg["rows"], 2 * cfg["cols"]
-    await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n), 0.0, 0.9)
+    await run_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n), 0.0, 0.9)
 
 
 @cocotb.test(**TIMEOUT)
@@ -147,17 +119,10 @@ async def reset_in_the_middle_of_a_stream(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
     t, k, n = cfg["max_tokens"] * 2, 6 * cfg["rows"], 2 * cfg["cols"]
-    for name in ("weights", "acts", "out"):
-        bench[name].stall(bench.rng, 0.3)
-    plan, scoreboard = queue_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n))
-    receiver = cocotb.start_soon(collect(bench, plan, scoreboard))
-    await ClockCycles(dut.clk, int(bench.rng.integers(5, 40)))
-    receiver.cancel()
-    await bench.reset()
-    assert await bench.sample(dut.busy) == 0
+    await gemm.interrupt_with_reset(bench, plan_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n)))
     assert await bench.sample(dut.nonzero_macs) == 0
     await RisingEdge(dut.clk)
-    await run_gemm(bench, random_acts(bench, t, k), random_weights(bench, k, n), 0.3, 0.3)
+    await run_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n), 0.3, 0.3)
 
 
 @cocotb.test(**TIMEOUT)
@@ -166,7 +131,7 @@ async def invalid_code_sets_sticky_error(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
     t, k, n = 3, 2 * cfg["rows"], cfg["cols"]
-    x, w = random_acts(bench, t, k), random_weights(bench, k, n)
+    x, w = gemm.random_acts(bench, t, k), random_weights(bench, k, n)
     if cfg["weight_kind"] != "ternary":
         await run_gemm(bench, x, np.full((k, n), -128))
         assert await bench.sample(dut.error) == 0
@@ -210,12 +175,13 @@ async def busy_and_tile_end_rules(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
     r, c, mt = cfg["rows"], cfg["cols"], cfg["max_tokens"]
-    x, w = random_acts(bench, mt, 4 * r), random_weights(bench, 4 * r, c)
+    x, w = gemm.random_acts(bench, mt, 4 * r), random_weights(bench, 4 * r, c)
     bench["out"].stall(bench.rng, 0.9)
-    plan, scoreboard = queue_gemm(bench, x, w)
+    plan = plan_gemm(bench, x, w)
+    scoreboard = gemm.queue(bench, plan, "busy")
     await ClockCycles(dut.clk, 6)
     assert await bench.sample(dut.busy) == 1, "busy low while a GEMM is in flight"
-    await collect(bench, plan, scoreboard)
+    await gemm.collect(bench, plan, scoreboard)
     scoreboard.check()
     await bench.assert_quiet()
     assert await bench.sample(dut.busy) == 0

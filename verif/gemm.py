@@ -1,0 +1,89 @@
+"""What the GEMM benches share (MAC array, LUT core): a GEMM cut into stream beats, queued on the drivers,
+its results collected into a scoreboard, and the standard shapes and stall mixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from .bench import Bench
+from .scoreboard import Scoreboard
+
+#: (input stall, output stall) probabilities and weight densities the random-GEMM tests cycle through.
+STALL_MIXES = [(0.0, 0.0), (0.3, 0.3), (0.7, 0.2), (0.1, 0.8), (0.5, 0.5)]
+DENSITIES = [None, 0.5, 0.1]
+
+
+@dataclass
+class Plan:
+    """The beats of one GEMM on a block's streams, in order, and the output beats it must produce.
+
+    ``act_beats``: ``(data, first, last, tile_end)``; ``out_index``: the ``(token, column tile)`` of each
+    output beat; ``extra``: block-specific expectations (a MAC count, ...).
+    """
+
+    weight_beats: list[np.ndarray]
+    act_beats: list[tuple[np.ndarray, bool, bool, bool]]
+    out_beats: list[np.ndarray]
+    out_index: list[tuple[int, int]]
+    extra: dict = field(default_factory=dict)
+
+
+def shapes(rows: int, cols: int, max_tokens: int) -> list[tuple[int, int, int]]:
+    """(T, K, N): one tile, a token block, K and N beyond and not multiples of the tile, a long K, T past a
+    block."""
+    r, c, mt = rows, cols, max_tokens
+    return [(1, r, c), (mt, r, c), (2 * mt + 1, 5 * r + 1, 2 * c + 1), (3, 9 * r, c), (mt + 2, 2 * r - 1, c + 1)]
+
+
+def random_acts(bench: Bench, t: int, k: int) -> np.ndarray:
+    bits = bench.config["act_bits"]
+    return bench.rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(t, k))
+
+
+def queue(bench: Bench, plan: Plan, context: str, scoreboard: Scoreboard | None = None) -> Scoreboard:
+    """Queue every input beat of ``plan`` on the drivers and its results on a scoreboard."""
+    scoreboard = scoreboard or Scoreboard(f"{bench.manifest['preset']} out", bench.dut._log)
+    for beat in plan.weight_beats:
+        bench["weights"].send_nowait({"": beat})
+    for data, first, last, end in plan.act_beats:
+        bench["acts"].send_nowait({"data": data, "first": first, "last": last, "tile_end": end})
+    for (token, col_tile), beat in zip(plan.out_index, plan.out_beats, strict=True):
+        scoreboard.expect(beat, f"{context}: token {token}, column tile {col_tile}")
+    return scoreboard
+
+
+async def collect(bench: Bench, plan: Plan, scoreboard: Scoreboard) -> None:
+    out = bench["out"]
+    for _ in plan.out_beats:
+        scoreboard.compare(out.codec.array(await out.recv(), "data"))
+
+
+async def stream(bench: Bench, plan: Plan, context: str, stall_in: float = 0.0, stall_out: float = 0.0) -> None:
+    """Run ``plan`` with random stalls on every stream; check every result, that nothing more comes out and
+    that ``busy`` falls."""
+    for name in ("weights", "acts"):
+        bench[name].stall(bench.rng, stall_in)
+    bench["out"].stall(bench.rng, stall_out)
+    await RisingEdge(bench.dut.clk)
+    scoreboard = queue(bench, plan, context)
+    await collect(bench, plan, scoreboard)
+    scoreboard.check()
+    await bench.assert_quiet()
+    assert await bench.sample(bench.dut.busy) == 0, "busy after the last result"
+
+
+async def interrupt_with_reset(bench: Bench, plan: Plan) -> None:
+    """Start ``plan`` with stalls everywhere, reset the block a random number of cycles in, and check that it
+    is idle afterwards (the work in flight is dropped; the caller then checks that new work runs)."""
+    for name in ("weights", "acts", "out"):
+        bench[name].stall(bench.rng, 0.3)
+    scoreboard = queue(bench, plan, "interrupted")
+    receiver = cocotb.start_soon(collect(bench, plan, scoreboard))
+    await ClockCycles(bench.dut.clk, int(bench.rng.integers(5, 40)))
+    receiver.cancel()
+    await bench.reset()
+    assert await bench.sample(bench.dut.busy) == 0, "busy after reset"
