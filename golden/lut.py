@@ -231,13 +231,26 @@ def _groups(a: np.ndarray, g: int, axis: int) -> np.ndarray:
     return a.reshape(shape)
 
 
+def _tile_groups(a: np.ndarray, k_tile: int, g: int, axis: int) -> np.ndarray:
+    """Split K (``axis``, a multiple of ``k_tile``) into tiles and zero-pad every tile to whole groups of
+    ``g``, as the core does: a group never spans two tiles."""
+    a = np.moveaxis(np.asarray(a, dtype=np.int64), axis, 0)
+    per_tile = -(-k_tile // g) * g
+    tiles = a.reshape((-1, k_tile) + a.shape[1:])
+    padded = np.zeros((tiles.shape[0], per_tile) + a.shape[1:], dtype=np.int64)
+    padded[:, :k_tile] = tiles
+    return np.moveaxis(padded.reshape((-1,) + a.shape[1:]), 0, axis)
+
+
 def lut_matmul(x: np.ndarray, w: np.ndarray, g: int = 4, weight_kind: str = "int", weight_bits: int = 2,
                zero_point: int | None = None, ternary_packing: str = "planes", table_bits: int | None = None,
-               act_bits: int = 8, acc_bits: int | None = None) -> np.ndarray:
+               act_bits: int = 8, acc_bits: int | None = None, k_tile: int | None = None) -> np.ndarray:
     """``Y = X @ W`` (``X``: T x K signed activations, ``W``: K x N weight values) through tables and lookups.
 
     Exact (equal to the integer matmul) when ``table_bits`` is None; with ``table_bits`` the tables are
-    quantized as the module docstring defines. With ``acc_bits`` the result wraps like the accumulator.
+    quantized as the module docstring defines, and the result depends on which activations share a group:
+    groups are formed over the whole K, or, with ``k_tile``, within each tile of ``k_tile`` lanes (the core's
+    grouping: a partial last group per tile). With ``acc_bits`` the result wraps like the accumulator.
     """
     if weight_kind not in WEIGHT_KINDS:
         raise ValueError(f"weight_kind must be one of {WEIGHT_KINDS}, got {weight_kind!r}")
@@ -247,10 +260,18 @@ def lut_matmul(x: np.ndarray, w: np.ndarray, g: int = 4, weight_kind: str = "int
     w = np.asarray(w, dtype=np.int64)
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"X is {x.shape} but W is {w.shape}: inner dimensions differ")
+    base3 = weight_kind == "ternary" and ternary_packing == "base3"
+    # Lanes that pad a group carry zero activations and index bits 0 (base 3: weight digits 0); lanes that
+    # complete the last tile are ordinary lanes with zero activations and weight 0 (binary: +1).
+    k_tile = k_tile or x.shape[1]
+    k_pad = -x.shape[1] % k_tile
+    x = np.pad(x, ((0, 0), (0, k_pad)))
+    w = np.pad(w, ((0, k_pad), (0, 0)), constant_values=1 if weight_kind == "int" and weight_bits == 1 else 0)
+    x = _tile_groups(x, k_tile, g, 1)
     shift = table_shift(act_bits, g, table_bits)
     xg = _groups(x, g, axis=1)  # T, G, g
-    if weight_kind == "ternary" and ternary_packing == "base3":
-        codes = pack_base3(np.moveaxis(_groups(w, g, axis=0), 1, 2))  # G, N
+    if base3:
+        codes = pack_base3(np.moveaxis(_groups(_tile_groups(w, k_tile, g, 0), g, axis=0), 1, 2))  # G, N
         mag = codes & ((1 << base3_mag_bits(g)) - 1)
         sign = codes >> base3_mag_bits(g)
         table = round_shift(base3_table(xg), shift)  # T, G, M+1
@@ -259,8 +280,8 @@ def lut_matmul(x: np.ndarray, w: np.ndarray, g: int = 4, weight_kind: str = "int
                                     np.broadcast_to(mag, (x.shape[0],) + mag.shape)[..., None], axis=-1)[..., 0]
         d = 2 * (np.where(sign == 1, -values, values).sum(axis=1) << shift)
     else:
-        q = _groups(offset_codes(w, weight_kind, weight_bits, zero_point), g, axis=0)  # G, g, N
-        half = round_shift(half_table(xg), shift)  # T, G, 2^(g-1)
+        q = _groups(_tile_groups(offset_codes(w, weight_kind, weight_bits, zero_point), k_tile, g, 0), g, axis=0)
+        half = round_shift(half_table(xg), shift)  # T, G, 2^(g-1); q: G, g, N
         d = plane_weight_offset(weight_kind, weight_bits, zero_point) * x.sum(axis=1)[:, None]
         for i in range(weight_bits):
             index = (((q >> i) & 1) << np.arange(g)[None, :, None]).sum(axis=1)  # G, N

@@ -169,3 +169,26 @@ def test_lut_study_writes_its_table(tmp_path):
     rows = __import__("json").loads((tmp_path / "lut_tables.json").read_text())
     assert len(rows) == len(lut_study.GROUPS) * len(lut_study.TABLE_BITS) * len(lut_study.WEIGHTS)
     assert "| ternary | 4 | 8 | 3 |" in (tmp_path / "lut_tables.md").read_text()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 5), st.integers(1, 12), st.integers(1, 40), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_tile_grouping(g, k_tile, k, tiles, seed):
+    """Grouping per tile changes nothing when exact, and equals whole-K grouping when g divides the tile and
+    the tile divides K."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, size=(2, k))
+    w = rng.integers(-1, 2, size=(k, 3))
+    assert (lut.lut_matmul(x, w, g, "ternary", 2, k_tile=k_tile) == x @ w).all()
+    x = rng.integers(-128, 128, size=(2, g * k_tile * tiles))
+    w = rng.integers(-1, 2, size=(g * k_tile * tiles, 3))
+    tiled = lut.lut_matmul(x, w, g, "ternary", 2, table_bits=7, k_tile=g * k_tile)
+    assert (tiled == lut.lut_matmul(x, w, g, "ternary", 2, table_bits=7)).all()
+
+
+def test_tile_grouping_matters_for_quantized_tables():
+    x = np.zeros((1, 14), dtype=np.int64)
+    x[0, 6], x[0, 7] = 1, 2
+    w = np.ones((14, 1), dtype=np.int64)
+    assert lut.lut_matmul(x, w, 3, "ternary", 2, table_bits=8, k_tile=7)[0, 0] != \
+        lut.lut_matmul(x, w, 3, "ternary", 2, table_bits=8)[0, 0]

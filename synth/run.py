@@ -61,11 +61,16 @@ def run_all(designs: list[Design], flows: list[str], out_root: Path, jobs: int =
             state = "skipped: " + report["skipped"] if "skipped" in report else report.get("error", "ok")
             progress(f"{d.name:28} {f:8} {state.splitlines()[0]}")
             reports.append(report)
+    return attach_ratios(reports, out_root)
+
+
+def attach_ratios(reports: list[dict[str, Any]], out_root: Path) -> list[dict[str, Any]]:
+    """Add ``ratio_to_baseline`` and ``ratio_to`` to every report whose baseline or compared presets are among
+    ``reports`` (one run's), and rewrite those reports' JSON under ``out_root``."""
     by_key = {(r["preset"], r["flow"]): r for r in reports}
     for report in reports:
         if "error" in report or "skipped" in report:
             continue
-
         base = _usable(by_key, report.get("baseline"), report["flow"])
         if base:
             report["ratio_to_baseline"] = ratios(report, base)

@@ -68,3 +68,38 @@ def test_report_has_the_ratio_table(pair, tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert any(c["flow"] == "fpga" for c in summary["comparisons"])
     assert any(p.suffix == ".png" for p in paths)
+
+
+def test_lut_core_area_split_and_timing(tmp_path):
+    """A design with submodules gets a per-submodule split; its netlist is one OpenSTA can read."""
+    small = design("lut-ternary-16x16", {"k": 4, "n": 2, "max_tokens": 2, "max_k": 16})
+    reports = {r["flow"]: r for r in run_all([small], ["generic", "asic"], tmp_path, jobs=2,
+                                             progress=lambda line: None)}
+    generic = reports["generic"]
+    assert "error" not in generic, generic.get("error")
+    parts = generic["breakdown_nand2_eq"]
+    assert set(parts) == {"precompute", "lookup", "top"} and all(v > 0 for v in parts.values())
+    assert 0.9 < sum(parts.values()) / generic["nand2_eq"] < 1.2
+    r = reports["asic"]
+    if "skipped" not in r:
+        assert "error" not in r, r.get("error")
+        assert 0 < r["critical_path_ns"] < 10
+
+
+def test_report_splits_area_and_finds_sweeps(tmp_path):
+    from synth.report import area_splits, plot_area_split, series
+
+    def fake(preset, n, compare=()):
+        return {"preset": preset, "block": "lut_core", "flow": "generic", "config": {"k": 16, "n": n},
+                "ops_per_cycle": 16 * n, "nand2_eq": 1000.0 + 100 * n, "baseline": None, "compare": list(compare),
+                "breakdown_nand2_eq": {"precompute": 1000.0, "lookup": 100.0 * n}}
+
+    reports = [fake("a", 8), fake("b", 16, ["mac"]), fake("c", 32),
+               {"preset": "mac", "block": "mac_array", "flow": "generic", "config": {}, "ops_per_cycle": 256,
+                "nand2_eq": 9000.0}]
+    rows = area_splits(reports)
+    assert [r["preset"] for r in rows] == ["a", "b", "c"]
+    assert rows[0]["per_op"]["precompute"] == pytest.approx(1000 / 128)
+    (field, members), = series(rows)
+    assert field == "n" and [m["preset"] for m in members] == ["a", "b", "c"]
+    assert plot_area_split(reports, tmp_path / "split.png").exists()

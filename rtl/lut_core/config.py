@@ -11,7 +11,6 @@ from golden import lut as golden_lut  # widths and bounds only: pure integer for
 
 from ..common.accumulate import GemmTileConfig
 from ..common.validate import check_choice, check_int
-from ..mac_array.config import MacArrayConfig
 
 WEIGHT_KINDS = ("int", "ternary")
 TERNARY_PACKINGS = ("planes", "base3")
@@ -52,10 +51,11 @@ class LutCoreConfig(GemmTileConfig):
         Weight indices held in the cells while tokens stream through (GEMM).
     max_tokens : int, 1..1024
         Accumulators per column (token block length).
-    max_k : int, >= 1
+    max_k : int, k..2^24
         Longest reduction the default accumulator width must hold without overflow.
     acc_bits : int or None, 2..64
-        Output width; ``None`` derives the smallest width that cannot overflow for ``max_k``.
+        Output width; ``None`` derives the smallest width that cannot overflow for ``max_k`` (two bits more
+        with ``table_bits``: rounded entries can carry a sum past the exact bound).
     """
 
     k: int = 16
@@ -106,7 +106,7 @@ class LutCoreConfig(GemmTileConfig):
         if self.table_bits is not None:
             check_int(owner, "table_bits", self.table_bits, 2, self.exact_entry_bits)
         check_int(owner, "max_tokens", self.max_tokens, 1, 1024)
-        check_int(owner, "max_k", self.max_k, 1, 1 << 24)
+        check_int(owner, "max_k", self.max_k, self.k, 1 << 24)  # at least one tile
         if self.acc_bits is not None:
             check_int(owner, "acc_bits", self.acc_bits, 2, 64)
 
@@ -214,8 +214,3 @@ class LutCoreConfig(GemmTileConfig):
         serial = "_serial" if self.bit_serial else ""
         quant = f"_t{self.table_bits}" if self.table_bits is not None else ""
         return f"lut_{kind}_g{self.g}_{self.k}x{self.n}{serial}{quant}"
-
-    def baseline(self) -> MacArrayConfig:
-        """The int8 MAC array with the same MACs per cycle (``k`` rows, ``n / cycles_per_token`` columns)."""
-        return MacArrayConfig(rows=self.k, cols=max(1, self.n // self.cycles_per_token), weight_kind="int8",
-                              act_bits=self.act_bits, max_tokens=self.max_tokens, max_k=self.max_k)

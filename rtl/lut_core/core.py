@@ -36,10 +36,17 @@ class LookupArray(Elaboratable):
                      for p in range(cfg.planes_per_cycle)]
 
     def _index(self, grp: int, col: int, plane: int):
+        """The table index of a cell for a plane; lanes that only pad the last group read index bit 0."""
         cfg, slot = self.cfg, self.tile[grp]
-        if cfg.bit_serial:
-            return Cat(flat(slot[t][col]).bit_select(self.plane, 1) for t in range(cfg.g))
-        return Cat(flat(slot[t][col])[plane] for t in range(cfg.g))
+        bits = []
+        for t in range(cfg.g):
+            if grp * cfg.g + t >= cfg.k:
+                bits.append(Const(0, 1))
+            elif cfg.bit_serial:
+                bits.append(flat(slot[t][col]).bit_select(self.plane, 1))
+            else:
+                bits.append(flat(slot[t][col])[plane])
+        return Cat(*bits)
 
     def _read(self, m: Module, grp: int, col: int, plane: int):
         cfg = self.cfg
@@ -85,10 +92,11 @@ class LutCore(wiring.Component):
     replace them at its end, so the lookup array never idles (a second table register would add area and no
     throughput). Latency :attr:`LutCoreConfig.latency`; one token per ``cycles_per_token`` cycles.
 
-    Weights: one beat per group of ``g`` weight rows (``ceil(k / g)`` beats per tile, the last group's rows
-    beyond ``k`` ignored: their activations are zero); the tile double buffer switches tiles when the lookup
-    stage finishes the token flagged ``tile_end``. Tokens of a block select accumulators by position; a block
-    longer than ``max_tokens`` sets ``error`` and wraps.
+    Weights: one beat per group of ``g`` weight rows (``ceil(k / g)`` beats per tile; the last group's rows
+    beyond ``k`` are ignored: their lanes read index bit 0 against zero activations. In base 3 their digits are
+    part of the group's code and must be 0 for quantized tables to round as the golden model does). The tile
+    double buffer switches tiles when the lookup stage finishes the token flagged ``tile_end``. Tokens of a
+    block select accumulators by position; a block longer than ``max_tokens`` sets ``error`` and wraps.
 
     Decisions where the spec is silent: ternary code 0b10 and a base-3 magnitude above ``(3^g - 1)/2`` compute
     as weight 0 and set ``error`` (sticky until reset); only the weight-stationary dataflow is built (GEMM, where
@@ -134,14 +142,18 @@ class LutCore(wiring.Component):
                 codes.append(code)
         return Cat(*codes)
 
-    def _invalid(self, payload):
+    def _invalid(self, payload, slot):
+        """An invalid code in a weight beat (``slot``: the group it loads; rows that pad the last group are
+        ignored)."""
         cfg = self.config
         if cfg.base3:
             mag_bits = cfg.code_shape.width - 1
             limit = golden_lut.base3_magnitude_max(cfg.g)
             flags = [flat(payload[c])[:mag_bits] > limit for c in range(cfg.n)]
         elif cfg.weight_kind == "ternary":
-            flags = [flat(payload[t][c]) == _TERNARY_INVALID for t in range(cfg.g) for c in range(cfg.n)]
+            real_rows = cfg.k - (cfg.groups - 1) * cfg.g  # rows of the last group that carry weights
+            flags = [(flat(payload[t][c]) == _TERNARY_INVALID) & ((slot != cfg.groups - 1) if t >= real_rows else 1)
+                     for t in range(cfg.g) for c in range(cfg.n)]
         else:
             return Const(0)
         return Cat(*flags).any()
@@ -238,7 +250,7 @@ class LutCore(wiring.Component):
             self.out.payload.eq(out_data),
             self.busy.eq(a_valid | b_valid | c_valid | out_valid | (token != 0) | tiles.holding),
         ]
-        with m.If((tiles.fire & self._invalid(self.weights.payload)) | block_overflow):
+        with m.If((tiles.fire & self._invalid(self.weights.payload, tiles.load_slot)) | block_overflow):
             m.d.sync += self.error.eq(1)
         return m
 

@@ -43,7 +43,7 @@ class MacArrayConfig(GemmTileConfig):
         How a column reduces its R products (systolic skewing is allowed by the spec but not built yet).
     max_tokens : int, 1..1024
         Accumulators per column (token block length) in ``weight_stationary``; must be 1 in ``weight_streaming``.
-    max_k : int, >= 1
+    max_k : int, rows..2^24
         Longest reduction the default accumulator width must hold without overflow.
     acc_bits : int or None, 2..64
         Accumulator width; ``None`` derives the smallest width that cannot overflow for ``max_k``.
@@ -74,7 +74,7 @@ class MacArrayConfig(GemmTileConfig):
             check_int(owner, "max_tokens", self.max_tokens, 1, 1)
         else:
             check_int(owner, "max_tokens", self.max_tokens, 1, 1024)
-        check_int(owner, "max_k", self.max_k, 1, 1 << 24)
+        check_int(owner, "max_k", self.max_k, self.rows, 1 << 24)  # at least one tile
         if self.acc_bits is not None:
             check_int(owner, "acc_bits", self.acc_bits, 2, 64)
         check_int(owner, "counter_bits", self.counter_bits, 8, 64)

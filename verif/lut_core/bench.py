@@ -66,7 +66,7 @@ def plan_gemm(bench: Bench, x: np.ndarray, w: np.ndarray) -> gemm.Plan:
     wp = np.full((kp, np_), 1 if is_binary(cfg) else 0, dtype=np.int64)
     wp[: w.shape[0], : w.shape[1]] = w
     rows = ternary.stream_plan(xp, wp, k, n, "weight_stationary", cfg["max_tokens"])
-    y = lut.lut_matmul(xp, wp, acc_bits=bench.derived["acc_width"], **mode(cfg))
+    y = lut.lut_matmul(xp, wp, acc_bits=bench.derived["acc_width"], k_tile=k, **mode(cfg))
     weight_beats = []
     for start in range(0, len(rows.weight_beats), k):
         weight_beats += group_beats(cfg, np.array(rows.weight_beats[start : start + k]))
@@ -172,6 +172,14 @@ async def invalid_code_sets_sticky_error(dut):
         await run_gemm(bench, x, np.full((k, n), lo))
         assert await bench.sample(dut.error) == 0
         return
+    groups, g = -(-k // cfg["g"]), cfg["g"]
+    if cfg["ternary_packing"] == "planes" and k % g:
+        # A row that only pads the last group is ignored, whatever its code.
+        plan = plan_gemm(bench, x, w)
+        beat = plan.weight_beats[groups - 1].copy()
+        beat[g - 1, int(bench.rng.integers(n))] = ternary.INVALID_TERNARY_CODE
+        plan.weight_beats[groups - 1] = beat
+        await run_plan(bench, plan, "invalid code in a padding row", 0.2, 0.2)
     row, col = int(bench.rng.integers(k)), int(bench.rng.integers(n))
     grp = row // cfg["g"]
     if cfg["ternary_packing"] == "base3":

@@ -18,6 +18,10 @@ DESIGNS = [
     ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 1, "bit_serial": False, "g": 3, "k": 7, "n": 3}),
     ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 2, "bit_serial": False, "g": 6, "k": 12, "act_bits": 5}),
     ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 2, "zero_point": 0, "k": 4, "n": 6, "max_tokens": 1}),
+    ("lut-ternary-16x16", {**SMALL, "k": 7, "g": 3, "table_bits": 8}),
+    ("lut-ternary-16x16", {**SMALL, "k": 3, "n": 1, "bit_serial": True, "table_bits": 8, "acc_bits": 12}),
+    ("lut-ternary-16x16", {**SMALL, "ternary_packing": "base3", "g": 4, "k": 9, "table_bits": 9}),
+    ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 2, "act_bits": 16, "k": 5, "g": 2, "n": 2}),
     ("lut-ternary-16x16", {"max_k": 256}),
     ("lut-int2-serial-4x64", {"max_k": 64, "max_tokens": 2}),
 ]
