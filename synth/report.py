@@ -202,7 +202,7 @@ def plot_area_split(reports: list[dict[str, Any]], path: Path) -> Path | None:
     fig, axes = _axes((5.5 * len(sweeps), 4), ncols=len(sweeps))
     axes = axes if len(sweeps) > 1 else [axes]
     for ax, (field, members) in zip(axes, sweeps, strict=True):
-        parts = sorted({p for m in members for p in m["per_op"]})
+        parts = sorted({p for m in members for p in m["per_op"]}, key=lambda p: (p == "top", p))  # rest on top
         xs = list(range(len(members)))
         bottom = [0.0] * len(members)
         for part in parts:
@@ -218,7 +218,7 @@ def plot_area_split(reports: list[dict[str, Any]], path: Path) -> Path | None:
         ax.set_xticks(xs, [str(m["config"][field]) for m in members])
         ax.set_xlabel(f"{field} ({members[0]['block']})")
         ax.set_ylabel("NAND2-eq per op/cycle (generic flow)")
-        ax.set_yscale("log")
+        ax.set_ylim(bottom=0)
         ax.legend(fontsize=7)
     fig.tight_layout()
     import matplotlib.pyplot as plt
