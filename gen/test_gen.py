@@ -112,18 +112,3 @@ def test_manifest_ports_match_the_component(tmp_path):
     widths = {p["name"]: p["width"] for p in manifest["ports"]}
     assert widths["weights__payload"] == 4 * 8 and widths["nonzero_macs"] == d.config.counter_bits
 
-
-def test_lut_core_derived_widths_and_timing():
-    from golden import lut
-    from rtl.lut_core import LutCoreConfig
-
-    serial = LutCoreConfig(weight_kind="int", weight_bits=4, bit_serial=True, k=16, n=8, table_bits=8)
-    assert (serial.cycles_per_token, serial.latency, serial.ops_per_cycle) == (4, 7, 32)
-    assert serial.table_shift == lut.table_shift(8, 4, 8) == 3
-    assert serial.acc_width == lut.acc_bits_for(4096, 8, "int", 4) + 2
-    parallel = LutCoreConfig(k=10, g=4)
-    assert (parallel.groups, parallel.latency, parallel.entry_bits, parallel.offset_factor) == (3, 4, 11, 1)
-    assert LutCoreConfig(weight_kind="ternary", ternary_packing="base3", g=3).code_shape.width == 5
-    assert LutCoreConfig(weight_kind="int", weight_bits=1).offset_factor == 0
-    with pytest.raises(ValueError, match="zero_point must be unset for binary"):
-        LutCoreConfig(weight_kind="int", weight_bits=1, zero_point=0)

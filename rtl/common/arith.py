@@ -27,3 +27,11 @@ def adder_tree(operands: Sequence[Value | ValueCastable]) -> Value:
 def popcount(bits: Sequence[Value]) -> Value:
     """Number of set bits among ``bits`` (each a 1-bit value), as an adder tree of the bits."""
     return adder_tree([Value.cast(b).as_unsigned() for b in bits])
+
+
+def signed_bits_for(lo: int, hi: int) -> int:
+    """Smallest two's-complement width (in bits) that holds every integer in ``lo..hi``."""
+    bits = 1
+    while not (-(1 << (bits - 1)) <= lo and hi <= (1 << (bits - 1)) - 1):
+        bits += 1
+    return bits

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from amaranth.hdl import unsigned
 from amaranth.lib import data
 
-from golden import lut as golden_lut  # widths and bounds only: pure integer formulas shared with the golden model
-
 from ..common.accumulate import GemmTileConfig
+from ..common.arith import signed_bits_for
+from ..common.table import round_shift
 from ..common.validate import check_choice, check_int
 
 WEIGHT_KINDS = ("int", "ternary")
@@ -138,12 +138,48 @@ class LutCoreConfig(GemmTileConfig):
         return self.planes // self.planes_per_cycle
 
     @property
+    def entry_range(self) -> tuple[int, int]:
+        """Smallest and largest exact table entry: ``g`` activations at ``-2^(act_bits-1)``, either sign."""
+        m = self.g << (self.act_bits - 1)
+        return -m, m
+
+    @property
     def exact_entry_bits(self) -> int:
-        return golden_lut.entry_bits(self.act_bits, self.g)
+        return signed_bits_for(*self.entry_range)
 
     @property
     def table_shift(self) -> int:
-        return golden_lut.table_shift(self.act_bits, self.g, self.table_bits)
+        """The smallest shift that rounds every possible entry into ``table_bits`` signed bits (0 if exact)."""
+        if self.table_bits is None:
+            return 0
+        lo, hi = self.entry_range
+        shift = 0
+        while signed_bits_for(round_shift(lo, shift), round_shift(hi, shift)) > self.table_bits:
+            shift += 1
+        return shift
+
+    @property
+    def base3_max(self) -> int:
+        """Largest base-3 magnitude ``|sum_t 3^t w_t|`` of a group: ``(3^g - 1) / 2``."""
+        return (3 ** self.g - 1) // 2
+
+    @property
+    def zero_point_value(self) -> int | None:
+        """The ``z`` of the offset codes the tables see: 1 for ternary, ``2^(b-1)`` for two's complement, none
+        for binary."""
+        if self.weight_kind == "ternary":
+            return 1
+        if self.binary:
+            return None
+        return (1 << (self.weight_bits - 1)) if self.zero_point is None else self.zero_point
+
+    @property
+    def weight_range(self) -> tuple[int, int]:
+        """The weight values the mode represents (ternary and binary: -1..1)."""
+        z = self.zero_point_value
+        if self.weight_kind == "ternary" or z is None:
+            return -1, 1
+        return -z, (1 << self.weight_bits) - 1 - z
 
     @property
     def entry_bits(self) -> int:
@@ -152,23 +188,25 @@ class LutCoreConfig(GemmTileConfig):
     @property
     def offset_factor(self) -> int:
         """``c2``: the zero-point term of ``2 Y`` is ``c2 * sum(x)`` (none for base-3 indices)."""
-        if self.base3:
+        z = self.zero_point_value
+        if self.base3 or z is None:
             return 0
-        return golden_lut.plane_weight_offset(self.weight_kind, self.weight_bits, self.zero_point)
+        return (1 << self.weight_bits) - 1 - 2 * z
 
     @property
     def code_shape(self):
         """One weight lane on the stream: a ``b``-bit code (ternary: 2 bits); base 3: sign + magnitude."""
         if self.base3:
-            return unsigned(1 + golden_lut.base3_mag_bits(self.g))
+            return unsigned(1 + self.base3_max.bit_length())
         return unsigned(self.weight_bits)
 
     @property
     def safe_acc_bits(self) -> int:
         """The smallest output width that cannot overflow for ``max_k`` (two more bits with quantized tables,
         whose rounding can carry the sum past the exact bound)."""
-        exact = golden_lut.acc_bits_for(self.max_k, self.act_bits, self.weight_kind, self.weight_bits,
-                                        self.zero_point)
+        amin, amax = -(1 << (self.act_bits - 1)), (1 << (self.act_bits - 1)) - 1
+        products = [a * w for a in (amin, amax) for w in self.weight_range]
+        exact = signed_bits_for(self.max_k * min(products), self.max_k * max(products))
         return exact + (2 if self.table_bits is not None else 0)
 
     # --- stream payloads ------------------------------------------------------------------------------------

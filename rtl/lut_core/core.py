@@ -6,11 +6,9 @@ from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden import lut as golden_lut
-
 from ..common.accumulate import TokenAccumulators, token_counter
 from ..common.slices import flat
-from ..common.table import TablePrecompute, column_sum, select, symmetric_read
+from ..common.table import TablePrecompute, column_sum, round_shift, select, symmetric_read
 from ..common.tile import TileDoubleBuffer
 from .config import LutCoreConfig
 
@@ -129,7 +127,7 @@ class LutCore(wiring.Component):
         cfg = self.config
         if cfg.base3:
             mag_bits = cfg.code_shape.width - 1
-            limit = golden_lut.base3_magnitude_max(cfg.g)
+            limit = cfg.base3_max
             return Cat(Mux(flat(payload[c])[:mag_bits] > limit, 0, flat(payload[c])) for c in range(cfg.n))
         codes = []
         for t in range(cfg.g):
@@ -148,7 +146,7 @@ class LutCore(wiring.Component):
         cfg = self.config
         if cfg.base3:
             mag_bits = cfg.code_shape.width - 1
-            limit = golden_lut.base3_magnitude_max(cfg.g)
+            limit = cfg.base3_max
             flags = [flat(payload[c])[:mag_bits] > limit for c in range(cfg.n)]
         elif cfg.weight_kind == "ternary":
             real_rows = cfg.k - (cfg.groups - 1) * cfg.g  # rows of the last group that carry weights
@@ -257,8 +255,7 @@ class LutCore(wiring.Component):
     def _d_bound(self) -> int:
         """Largest ``|D|`` of one tile: every lookup at the largest (rounded) entry, plus the offset term."""
         cfg = self.config
-        lo, hi = golden_lut.entry_range(cfg.act_bits, cfg.g)
-        entry = max(abs(int(golden_lut.round_shift(v, cfg.table_shift))) for v in (lo, hi)) + 1
+        entry = max(abs(round_shift(v, cfg.table_shift)) for v in cfg.entry_range) + 1
         plane = cfg.groups * (entry << cfg.table_shift)
         planes = sum(plane << i for i in range(cfg.planes)) * (2 if (cfg.binary or cfg.base3) else 1)
         return planes + abs(cfg.offset_factor) * cfg.k * (1 << (cfg.act_bits - 1))

@@ -8,18 +8,12 @@ from amaranth.hdl import Shape, signed, unsigned
 from amaranth.lib import data
 
 from ..common.accumulate import GemmTileConfig
+from ..common.arith import signed_bits_for
 from ..common.validate import check_choice, check_int
 
 WEIGHT_KINDS = ("ternary", "int8")
 DATAFLOWS = ("weight_stationary", "weight_streaming")
 REDUCTIONS = ("adder_tree",)
-
-
-def _signed_bits_for(lo: int, hi: int) -> int:
-    bits = 1
-    while not (-(1 << (bits - 1)) <= lo and hi <= (1 << (bits - 1)) - 1):
-        bits += 1
-    return bits
 
 
 @dataclass(frozen=True)
@@ -98,7 +92,7 @@ class MacArrayConfig(GemmTileConfig):
     def safe_acc_bits(self) -> int:
         """The smallest accumulator width that cannot overflow for a reduction of ``max_k`` products."""
         lo, hi = self.product_range
-        return _signed_bits_for(self.max_k * lo, self.max_k * hi)
+        return signed_bits_for(self.max_k * lo, self.max_k * hi)
 
     @property
     def accumulators(self) -> int:
