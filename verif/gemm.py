@@ -39,6 +39,13 @@ def shapes(rows: int, cols: int, max_tokens: int) -> list[tuple[int, int, int]]:
     return [(1, r, c), (mt, r, c), (2 * mt + 1, 5 * r + 1, 2 * c + 1), (3, 9 * r, c), (mt + 2, 2 * r - 1, c + 1)]
 
 
+def random_cases(rows: int, cols: int, max_tokens: int) -> list[tuple[int, int, int, float, float, float | None]]:
+    """(T, K, N, input stall, output stall, weight density) for each of :func:`shapes`, the stall mixes and
+    densities cycled."""
+    return [(t, k, n, *STALL_MIXES[i % len(STALL_MIXES)], DENSITIES[i % len(DENSITIES)])
+            for i, (t, k, n) in enumerate(shapes(rows, cols, max_tokens))]
+
+
 def random_acts(bench: Bench, t: int, k: int) -> np.ndarray:
     bits = bench.config["act_bits"]
     return bench.rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(t, k))

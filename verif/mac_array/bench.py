@@ -64,9 +64,7 @@ async def run_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, stall_in: float =
 async def random_gemms_with_stalls(dut):
     bench = await Bench.start(dut)
     cfg = bench.config
-    for i, (t, k, n) in enumerate(gemm.shapes(cfg["rows"], cfg["cols"], cfg["max_tokens"])):
-        stall_in, stall_out = gemm.STALL_MIXES[i % len(gemm.STALL_MIXES)]
-        density = gemm.DENSITIES[i % len(gemm.DENSITIES)]
+    for t, k, n, stall_in, stall_out, density in gemm.random_cases(cfg["rows"], cfg["cols"], cfg["max_tokens"]):
         await run_gemm(bench, gemm.random_acts(bench, t, k), random_weights(bench, k, n, density), stall_in, stall_out)
 
 
