@@ -61,9 +61,12 @@ def describe_ports(component: wiring.Component) -> tuple[list[dict[str, Any]], l
     """The flat Verilog ports (as Amaranth names them) and the streams with their payload layouts."""
     ports = [{"name": "clk", "direction": "input", "width": 1}, {"name": "rst", "direction": "input", "width": 1}]
     for path, member, _ in component.signature.flatten(component):
-        ports.append({"name": "__".join(str(p) for p in path),
-                      "direction": "input" if member.flow == wiring.In else "output",
-                      "width": Shape.cast(member.shape).width})
+        port = {"name": "__".join(str(p) for p in path),
+                "direction": "input" if member.flow == wiring.In else "output",
+                "width": Shape.cast(member.shape).width}
+        if isinstance(member.shape, data.Layout) and path[-1] != "payload":  # a status port with fields
+            port["fields"] = layout_fields(member.shape)
+        ports.append(port)
     streams = []
     for name, member in component.signature.members.items():
         if member.is_signature and {"valid", "ready", "payload"} <= set(member.signature.members.keys()):
@@ -97,10 +100,19 @@ def build_manifest(design: Design, component: wiring.Component, text: str) -> di
     }
 
 
+def to_verilog(component, name: str, inner=None, **kwargs) -> str:
+    """``component`` as Verilog, followed by the modules its design instantiates (``extra_verilog()`` of the
+    block, ``inner`` when ``component`` wraps it), so that one file holds the whole design."""
+    text = verilog.convert(component, name=name, emit_src=False, **kwargs)
+    block = inner if inner is not None else component
+    extra = block.extra_verilog() if hasattr(block, "extra_verilog") else []
+    return text + "".join(extra)
+
+
 def emit(design: Design, out_root: Path) -> Path:
     """Write ``<out_root>/<design>/<top>.v`` and ``manifest.json``; return the manifest path."""
     component = design.block.component(design.config)
-    text = verilog.convert(component, name=design.config.top_name, emit_src=False)
+    text = to_verilog(component, design.config.top_name)
     out_dir = out_root / design.name
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{design.config.top_name}.v").write_text(text)
@@ -116,7 +128,7 @@ def emit_registered(design: Design, out_dir: Path) -> tuple[Path, str, int]:
 
     wrapper = RegisteredPorts(design.block.component(design.config))
     top = f"{design.config.top_name}_registered"
-    text = verilog.convert(wrapper, name=top, ports=wrapper.ports, emit_src=False)
+    text = to_verilog(wrapper, top, inner=wrapper.component, ports=wrapper.ports)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{top}.v"
     path.write_text(text)

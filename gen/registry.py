@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rtl.fpmul import ExactFpMul, ExactFpMulConfig, FpDot, FpDotConfig, LMul, LMulConfig
 from rtl.lut_core import LutCore, LutCoreConfig
 from rtl.mac_array import MacArray, MacArrayConfig
+from rtl.slt import SltConfig, SltEngine
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ BLOCKS: dict[str, Block] = {
               "Dot product of L-Mul (or exact) lanes with a wider float accumulator"),
         Block("lut_core", LutCoreConfig, LutCore,
               "LUT tensor core: per-token tables of signed activation sums indexed by weight bit-planes"),
+        Block("slt", SltConfig, SltEngine,
+              "SLT engine (Slim-Llama): S-LUTs in LUT or Buffer mode, zero-group skipping, output reuse"),
     )
 }
 

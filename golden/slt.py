@@ -193,21 +193,36 @@ def no_clustering(m: int) -> Clustering:
     return Clustering((), np.full(m, -1, dtype=np.int64))
 
 
-def _delta_work(w: np.ndarray, g: int, chunk: int = 64) -> np.ndarray:
-    """``D[i, c]``: non-zero groups of ``W_i - W_c`` for every pair of rows."""
-    grouped = w.reshape(w.shape[0], -1, g)
+def _passes(grouped: np.ndarray, read_ports: int) -> np.ndarray:
+    """Cycles each group of ``g`` weights (last axis) costs a slot: 0 when all zero, 1 in LUT mode,
+    ``ceil(nnz / read_ports)`` in Buffer mode."""
+    nnz = (grouped != 0).sum(axis=-1)
+    mags = np.abs(grouped)
+    lut = (nnz == grouped.shape[-1]) & (mags.min(axis=-1) == mags.max(axis=-1))
+    return np.where(nnz == 0, 0, np.where(lut, 1, -(-nnz // read_ports)))
+
+
+def row_cycles(w: np.ndarray, g: int, read_ports: int) -> np.ndarray:
+    """Slot cycles per row: the sum of its groups' passes."""
+    w = np.asarray(w, dtype=np.int64)
+    return _passes(w.reshape(w.shape[0], -1, g), read_ports).sum(axis=1)
+
+
+def _delta_work(w: np.ndarray, g: int, read_ports: int, chunk: int = 32) -> np.ndarray:
+    """``D[i, c]``: slot cycles of the delta row ``W_i - W_c`` for every pair of rows."""
+    grouped = np.asarray(w, dtype=np.int8).reshape(w.shape[0], -1, g)
     out = np.empty((w.shape[0], w.shape[0]), dtype=np.int64)
     for s in range(0, w.shape[0], chunk):
-        diff = grouped[s:s + chunk, None] != grouped[None, :]
-        out[s:s + chunk] = diff.any(axis=3).sum(axis=2)
+        out[s:s + chunk] = _passes(grouped[s:s + chunk, None] - grouped[None, :], read_ports).sum(axis=2)
     return out
 
 
-def cluster(w: np.ndarray, n_centers: int, g: int = 3) -> Clustering:
+def cluster(w: np.ndarray, n_centers: int, g: int = 3, read_ports: int = 2) -> Clustering:
     """Choose up to ``n_centers`` center rows greedily (facility location over the work of the delta rows).
 
-    A row's work is its count of non-zero groups (:func:`group_work`); as a member of center ``c`` it costs
-    the non-zero groups of ``W_i - W_c`` plus the center output's addition. Each step takes the row whose
+    A row's work is its slot cycles (:func:`row_cycles`: a LUT group 1, a Buffer group ``ceil(nnz /
+    read_ports)``); as a member of center ``c`` it costs the cycles of ``W_i - W_c`` (whose groups of mixed
+    magnitudes need Buffer mode) plus the center output's addition. Each step takes the row whose
     choice as a center saves the most work over all rows; the search stops when no row saves any. Rows are
     then assigned to their cheapest center, and become members only where that is cheaper than computing them
     plainly. Centers are rows of ``W``, so their outputs are outputs of the GEMV too.
@@ -218,8 +233,8 @@ def cluster(w: np.ndarray, n_centers: int, g: int = 3) -> Clustering:
         raise ValueError(f"n_centers must be >= 0, got {n_centers}")
     if n_centers == 0 or m < 2:
         return no_clustering(m)
-    own = group_work(w, g)
-    cost = _delta_work(w, g) + 1
+    own = row_cycles(w, g, read_ports)
+    cost = _delta_work(w, g, read_ports) + 1
     best = own.copy()
     centers: list[int] = []
     for _ in range(n_centers):
@@ -485,7 +500,7 @@ def gemv(w: np.ndarray, x: np.ndarray, params: Params, n_centers: int | None = N
     """Cluster (``n_centers``, default ``params.n_centers``), schedule and run ``y = W x``."""
     n = params.n_centers if n_centers is None else n_centers
     w = np.asarray(w, dtype=np.int64)
-    clustering = cluster(pad_weights(w, params.k), n, params.g) if n else None
+    clustering = cluster(pad_weights(w, params.k), n, params.g, params.read_ports) if n else None
     program = schedule(w, params, clustering, balance)
     y, cnt = run(program, x)
     return y, cnt, program
@@ -531,11 +546,13 @@ def table_build_additions(g: int) -> int:
 
 
 def slt_energy(cnt: Counters, params: Params) -> float:
-    """Additions (datapath and table builds) + reads + register writes (S-LUT entries written per build and
-    one accumulator write per active cycle and row) under :data:`ENERGY_WEIGHTS`."""
+    """Additions (datapath and table builds) + reads + register writes (S-LUT entries written per build, one
+    accumulator write per active cycle and row, one item per slot and weight beat) under
+    :data:`ENERGY_WEIGHTS`."""
     e = ENERGY_WEIGHTS
     adds = cnt.additions + cnt.table_builds * params.groups * table_build_additions(params.g)
-    writes = cnt.table_builds * params.groups * params.entries + cnt.active_cycles * params.rows
+    writes = (cnt.table_builds * params.groups * params.entries + cnt.active_cycles * params.rows
+              + cnt.weight_beats * params.rows * params.lanes)
     return e["addition"] * adds + e["read"] * cnt.table_reads + e["write"] * writes
 
 

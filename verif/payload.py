@@ -23,6 +23,14 @@ class PayloadCodec:
         self.fields: list[dict[str, Any]] = payload["fields"]
         self._by_path = {f["path"]: f for f in self.fields}
 
+    def has(self, name: str) -> bool:
+        """Whether the payload has a field ``name`` (a leaf or an array of leaves)."""
+        return any(path == name or path.startswith(name + "[") or path.startswith(name + ".")
+                   for path in self._by_path)
+
+    def field_width(self, path: str) -> int:
+        return self._by_path[path]["width"]
+
     @staticmethod
     def _leaves(values: Mapping[str, Any]):
         for name, value in values.items():

@@ -18,6 +18,12 @@ from amaranth.lib import data
 from .arith import adder_tree, popcount
 
 
+def entry_range(g: int, act_bits: int) -> tuple[int, int]:
+    """Smallest and largest exact table entry: ``g`` activations at ``-2^(act_bits-1)``, either sign."""
+    m = g << (act_bits - 1)
+    return -m, m
+
+
 def signed_sums(xs: Sequence[Value]) -> list[Value]:
     """All ``2^n`` sums ``sum_t (bit_t(j) ? +x_t : -x_t)``, index ``j``; the sums of each half of ``xs`` are built
     once and paired, so the last level costs one adder per entry."""
@@ -61,8 +67,14 @@ def select(m: Module, entries: Sequence[Value], index: Value, invert: Value, nam
         for i, entry in enumerate(padded):
             with m.Case(i):
                 m.d.comb += chosen.eq(entry)
+    if not isinstance(invert, Const):  # a named bit: replicating an expression repeats it per bit
+        flip = Signal(name=f"{name}_invert")
+        m.d.comb += flip.eq(invert)
+        invert = flip
     mask = invert.replicate(shape.width)
-    return chosen ^ (mask.as_signed() if shape.signed else mask)
+    value = Signal(shape, name=f"{name}_value")
+    m.d.comb += value.eq(chosen ^ (mask.as_signed() if shape.signed else mask))
+    return value
 
 
 @cache

@@ -9,7 +9,7 @@ from amaranth.lib import data
 
 from ..common.accumulate import GemmTileConfig
 from ..common.arith import signed_bits_for
-from ..common.table import round_shift
+from ..common.table import entry_range, round_shift
 from ..common.validate import check_choice, check_int
 
 WEIGHT_KINDS = ("int", "ternary")
@@ -140,8 +140,7 @@ class LutCoreConfig(GemmTileConfig):
     @property
     def entry_range(self) -> tuple[int, int]:
         """Smallest and largest exact table entry: ``g`` activations at ``-2^(act_bits-1)``, either sign."""
-        m = self.g << (self.act_bits - 1)
-        return -m, m
+        return entry_range(self.g, self.act_bits)
 
     @property
     def exact_entry_bits(self) -> int:

@@ -193,7 +193,4 @@ class MacArray(wiring.Component):
         if self.config.weight_kind != "ternary":
             return 0
         flags = [row[c] == _CODE_INVALID for row in weight_rows for c in range(self.config.cols)]
-        out = flags[0]
-        for f in flags[1:]:
-            out = out | f
-        return out
+        return Cat(*flags).any()  # one reduction: a chain of ORs recurses as deep as the array is wide
