@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+MODEL_WHEEL := build/models/silero_vad-6.2.3-py3-none-any.whl
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 PRESET ?=
 FLOWS  ?= generic,fpga,asic
@@ -40,7 +41,12 @@ synth: $(STAMP)
 	$(BIN)/python -m synth run $(PRESET) --flows $(FLOWS) --jobs $(JOBS)
 
 ## report: build/report/summary.{json,md} and ratios.png from build/synth
+## (also the SLT study, golden models only: build/report/slt_study.{json,md} and slt_sparsity.png, with the real
+## weights of the silero-vad 6.2.3 wheel, downloaded from PyPI into build/models when absent)
 report: $(STAMP)
+	@test -f $(MODEL_WHEEL) || $(BIN)/pip download -q --no-deps silero-vad==6.2.3 -d build/models \
+		|| echo "silero-vad wheel not downloaded: the SLT study runs without real weights"
+	$(BIN)/python -m golden.slt_study $(if $(wildcard $(MODEL_WHEEL)),--model $(MODEL_WHEEL),)
 	$(BIN)/python -m synth report
 
 ## bench: a long GEMM through the 16x16 array in simulation: utilization and simulated cycles per second

@@ -78,7 +78,8 @@ def compare(name: str, w: np.ndarray, x: np.ndarray, clustering: bool, engine: s
     e_slt, e_mac = slt.slt_energy(cnt, engine), slt.mac_energy(mac, MAC_ROWS, MAC_COLS)
     slots = cnt.skipped + cnt.lut_groups + cnt.buffer_groups
     return {
-        "case": name, "rows": engine.rows, "lanes": engine.lanes, "m": int(w.shape[0]), "k": int(w.shape[1]), "clustering": clustering,
+        "case": name, "rows": engine.rows, "lanes": engine.lanes, "m": int(w.shape[0]), "k": int(w.shape[1]),
+        "clustering": clustering,
         "sparsity": round(float(np.mean(w == 0)), 4),
         "centers": len(program.clustering.centers), "members": int((program.clustering.center_of >= 0).sum()),
         "slt_cycles": cnt.cycles, "mac_cycles": mac.cycles, "cycle_ratio": round(cnt.cycles / mac.cycles, 4),

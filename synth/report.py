@@ -228,6 +228,50 @@ def plot_area_split(reports: list[dict[str, Any]], path: Path) -> Path | None:
     return path
 
 
+def plot_slt_study(study: Path, path: Path) -> Path | None:
+    """Cycles and energy proxy of the SLT engine over the ternary MAC array's against weight sparsity (from
+    ``golden.slt_study``'s JSON): random weights with and without clustering, the rows x lanes shapes of the
+    same peak, correlated and real weights as points."""
+    if not study.exists():
+        return None
+    data = json.loads(study.read_text())
+    fig, (ax_c, ax_e) = _axes((11, 4), ncols=2)
+    main = [r for r in data["rows"] if r["case"] == "random"]
+    for clustering, style in ((False, "-"), (True, "--")):
+        pts = sorted((r["sparsity"], r["cycle_ratio"], r["energy_ratio"]) for r in main
+                     if r["clustering"] == clustering)
+        label = f"16 x 8, clustering {'on' if clustering else 'off'}"
+        ax_c.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", label=label)
+        ax_e.plot([p[0] for p in pts], [p[2] for p in pts], style, marker="o", label=label)
+    for rows, lanes in sorted({(r["rows"], r["lanes"]) for r in data["shapes"]}):
+        if (rows, lanes) == (data["engine"]["rows"], data["engine"]["lanes"]):
+            continue
+        pts = sorted((r["sparsity"], r["cycle_ratio"], r["energy_ratio"]) for r in data["shapes"]
+                     if (r["rows"], r["lanes"]) == (rows, lanes))
+        ax_c.plot([p[0] for p in pts], [p[1] for p in pts], ":", marker=".", label=f"{rows} x {lanes}")
+        ax_e.plot([p[0] for p in pts], [p[2] for p in pts], ":", marker=".", label=f"{rows} x {lanes}")
+    for r in data["rows"]:
+        if r["case"] != "random":
+            marker = "s" if r["case"] == "correlated" else "*"
+            label = f"{r['case']}, clustering {'on' if r['clustering'] else 'off'}"
+            ax_c.scatter([r["sparsity"]], [r["cycle_ratio"]], marker=marker, s=40, label=label)
+            ax_e.scatter([r["sparsity"]], [r["energy_ratio"]], marker=marker, s=40, label=label)
+    for ax, name in ((ax_c, "cycles"), (ax_e, "energy proxy")):
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_xlabel("weight sparsity")
+        ax.set_ylabel(f"{name}: SLT / ternary MAC array")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=6)
+    ax_c.set_title("Same GEMV, same peak (384 weights/cycle)")
+    ax_e.set_title("Energy proxy (golden counters, stated unit weights)")
+    fig.tight_layout()
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def write_report(synth_root: Path, out_root: Path) -> list[Path]:
     reports = load_reports(synth_root)
     out_root.mkdir(parents=True, exist_ok=True)
@@ -237,7 +281,8 @@ def write_report(synth_root: Path, out_root: Path) -> list[Path]:
     md.write_text(markdown(reports))
     written = [summary, md]
     for png in (plot(reports, out_root / "ratios.png"), plot_mantissa_area(reports, out_root / "area_vs_mantissa.png"),
-                plot_area_split(reports, out_root / "area_split.png")):
+                plot_area_split(reports, out_root / "area_split.png"),
+                plot_slt_study(out_root / "slt_study.json", out_root / "slt_sparsity.png")):
         if png:
             written.append(png)
     return written
