@@ -130,17 +130,12 @@ class SltColumn(Elaboratable):
             f = self._fields(lane)
             name = f"slot_{lane}"
             group, sign, mag, mask = f["group"], f["sign"], f["mag"], f["mask"]
-            # LUT mode: one read of the half table.
-            index = ~sign
+            index = ~sign  # LUT mode: bit t set for a +1 weight; a set top bit reads the mirrored half
             top = Signal(name=f"{name}_top")
             m.d.comb += top.eq(index[g - 1])
             low = index[: g - 1] ^ top.replicate(g - 1)
             lut_on = f["is_lut"] & first_pass
-            value = select(m, table_entries, Cat(low, group), top, f"{name}_lut")
             double = mag[0] if cfg.clustered else Const(0)
-            values.append(Mux(lut_on, Mux(double, value << 1, value), 0))
-            carries1.append(lut_on & top & ~double)
-            carries2.append(lut_on & top & double)
             terms.append(lut_on)
             # One-hot decodes shared by the read flags of this slot (counted once per entry and cycle).
             group_hot = Signal(len(bank), name=f"{name}_group_hot")
@@ -150,32 +145,51 @@ class SltColumn(Elaboratable):
             for i in range(len(bank)):
                 for e in range(half):
                     lane_reads[lane][i][e].append(group_hot[i] & lut_hot[e])
-            # Buffer mode: read_ports raw activations a pass.
-            if cfg.has_mask:
-                pos, ok, slot_more = self._positions(m, name, mask, f["is_buf"])
-                more.append(slot_more)
-                for q in range(cfg.read_ports):
-                    negative = Signal(name=f"{name}_neg{q}")
-                    m.d.comb += negative.eq(sign.bit_select(pos[q], 1))
-                    dbl = Const(0)
-                    if cfg.clustered:
-                        dbl = Signal(name=f"{name}_dbl{q}")
-                        m.d.comb += dbl.eq(mag.bit_select(pos[q], 1))
-                    x = select(m, raw_entries, Cat(pos[q][:pos_bits], group), negative, f"{name}_buf{q}")
-                    values.append(Mux(ok[q], Mux(dbl, x << 1, x), 0))
-                    carries1.append(ok[q] & negative & ~dbl)
-                    carries2.append(ok[q] & negative & dbl)
-                    terms.append(ok[q])
-                    pos_hot = Signal(g, name=f"{name}_buf{q}_hot")
-                    m.d.comb += pos_hot.eq(Cat(*[ok[q] & (pos[q] == t) for t in range(g)]))
-                    for i in range(len(bank)):
-                        for t in range(g):
-                            lane_reads[lane][i][half + t].append(group_hot[i] & pos_hot[t])
+            if not cfg.has_mask:  # binary weights: LUT mode only, port 0 reads the table
+                value = select(m, table_entries, Cat(low, group), top, f"{name}_port0")
+                values.append(Mux(lut_on, value, 0))
+                carries1.append(lut_on & top)
+                malformed.append(self._malformed(f, lane))
+                visited.append(f["is_lut"])
+                continue
+            # The S-LUT register file: per group the half table, then the raw activations, read through
+            # `read_ports` ports. Port 0 serves the LUT read or the first Buffer operand, the others Buffer
+            # operands only (raw activations).
+            pos, ok, slot_more = self._positions(m, name, mask, f["is_buf"])
+            more.append(slot_more)
+            file_entries = []
+            for grp_index in range(len(bank)):
+                file_entries += table_entries[grp_index * half:(grp_index + 1) * half]
+                file_entries += raw_entries[grp_index << pos_bits:(grp_index << pos_bits) + g]
+                file_entries += [Const(0, signed(eb))] * ((1 << g) - half - g)
+            for q in range(cfg.read_ports):
+                negative = Signal(name=f"{name}_neg{q}")
+                m.d.comb += negative.eq(sign.bit_select(pos[q], 1))
+                dbl = Const(0)
+                if cfg.clustered:
+                    dbl = Signal(name=f"{name}_dbl{q}")
+                    m.d.comb += dbl.eq(mag.bit_select(pos[q], 1))
+                if q == 0:
+                    address = Mux(lut_on, low, pos[0][:g] + half)
+                    invert, scale, on = Mux(lut_on, top, negative), Mux(lut_on, double, dbl), lut_on | ok[0]
+                    x = select(m, file_entries, Cat(address[:g], group), invert, f"{name}_port0")
+                else:
+                    invert, scale, on = negative, dbl, ok[q]
+                    x = select(m, raw_entries, Cat(pos[q][:pos_bits], group), negative, f"{name}_port{q}")
+                values.append(Mux(on, Mux(scale, x << 1, x), 0))
+                carries1.append(on & invert & ~scale)
+                carries2.append(on & invert & scale)
+                terms.append(ok[q])
+                pos_hot = Signal(g, name=f"{name}_buf{q}_hot")
+                m.d.comb += pos_hot.eq(Cat(*[ok[q] & (pos[q] == t) for t in range(g)]))
+                for i in range(len(bank)):
+                    for t in range(g):
+                        lane_reads[lane][i][half + t].append(group_hot[i] & pos_hot[t])
             active = f["is_lut"] | f["is_buf"]
             visited.append(active)
             malformed.append(self._malformed(f, lane))
         with m.If(self.enable):
-            carries = popcount(carries1) + (popcount(carries2) << 1)
+            carries = popcount(carries1) + ((popcount(carries2) << 1) if carries2 else 0)
             m.d.sync += self.rowsum.eq(adder_tree(values + [carries]))
         reads = [Cat(*hits).any() if hits else Const(0) for lane in lane_reads for grp in lane for hits in grp]
         m.d.comb += [
