@@ -59,7 +59,8 @@ def symmetric_read(m: Module, entries: Sequence[Value], index: Value, name: str 
 
 def select(m: Module, entries: Sequence[Value], index: Value, invert: Value, name: str = "read") -> Value:
     """``entries[index]``, bitwise inverted when ``invert``: a multiplexer into a named signal, then an XOR.
-    (Entries past the end read as 0; the signal keeps Amaranth from applying the XOR to every entry.)"""
+    (Entries past the end read as 0; the signal keeps Amaranth from applying the XOR to every entry.) Call it
+    outside any ``m.If``: it drives combinational signals of its own."""
     shape = Value.cast(entries[0]).shape()
     chosen = Signal(shape, name=name)
     padded = list(entries) + [Const(0, shape)] * ((1 << len(index)) - len(entries))

@@ -60,11 +60,15 @@ class LookupArray(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         cfg = self.cfg
+        sums = []
+        for p in range(cfg.planes_per_cycle):
+            for col in range(cfg.n):
+                # The reads are built outside the enable condition: `select` drives named signals, which must
+                # not depend on the caller's conditions.
+                reads = [self._read(m, grp, col, p) for grp in range(cfg.groups)]
+                sums.append(self.sums[p][col].eq(column_sum([v for v, _ in reads], [c for _, c in reads])))
         with m.If(self.enable):
-            for p in range(cfg.planes_per_cycle):
-                for col in range(cfg.n):
-                    reads = [self._read(m, grp, col, p) for grp in range(cfg.groups)]
-                    m.d.sync += self.sums[p][col].eq(column_sum([v for v, _ in reads], [c for _, c in reads]))
+            m.d.sync += sums
         return m
 
 
