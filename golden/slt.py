@@ -208,21 +208,27 @@ def row_cycles(w: np.ndarray, g: int, read_ports: int) -> np.ndarray:
     return _passes(w.reshape(w.shape[0], -1, g), read_ports).sum(axis=1)
 
 
-def _delta_work(w: np.ndarray, g: int, read_ports: int, chunk: int = 32) -> np.ndarray:
-    """``D[i, c]``: slot cycles of the delta row ``W_i - W_c`` for every pair of rows."""
+def _delta_work(w: np.ndarray, g: int, read_ports: int, chunk: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """``D[i, c]``: slot cycles of the delta row ``W_i - W_c`` for every pair of rows, and ``P[i, c]`` the most
+    passes one of its groups needs."""
     grouped = np.asarray(w, dtype=np.int8).reshape(w.shape[0], -1, g)
-    out = np.empty((w.shape[0], w.shape[0]), dtype=np.int64)
+    work = np.empty((w.shape[0], w.shape[0]), dtype=np.int64)
+    passes = np.empty_like(work)
     for s in range(0, w.shape[0], chunk):
-        out[s:s + chunk] = _passes(grouped[s:s + chunk, None] - grouped[None, :], read_ports).sum(axis=2)
-    return out
+        p = _passes(grouped[s:s + chunk, None] - grouped[None, :], read_ports)
+        work[s:s + chunk], passes[s:s + chunk] = p.sum(axis=2), p.max(axis=2, initial=0)
+    return work, passes
 
 
-def cluster(w: np.ndarray, n_centers: int, g: int = 3, read_ports: int = 2) -> Clustering:
+def cluster(w: np.ndarray, n_centers: int, g: int = 3, read_ports: int = 2,
+            single_pass: bool = True) -> Clustering:
     """Choose up to ``n_centers`` center rows greedily (facility location over the work of the delta rows).
 
     A row's work is its slot cycles (:func:`row_cycles`: a LUT group 1, a Buffer group ``ceil(nnz /
     read_ports)``); as a member of center ``c`` it costs the cycles of ``W_i - W_c`` (whose groups of mixed
-    magnitudes need Buffer mode) plus the center output's addition. Each step takes the row whose
+    magnitudes need Buffer mode) plus the center output's addition. With ``single_pass`` (the default) a row
+    whose delta has a group that needs more than one pass is never a member: rows run in lock step, so one
+    such group holds the beat of its whole block for another cycle. Each step takes the row whose
     choice as a center saves the most work over all rows; the search stops when no row saves any. Rows are
     then assigned to their cheapest center, and become members only where that is cheaper than computing them
     plainly. Centers are rows of ``W``, so their outputs are outputs of the GEMV too.
@@ -234,7 +240,10 @@ def cluster(w: np.ndarray, n_centers: int, g: int = 3, read_ports: int = 2) -> C
     if n_centers == 0 or m < 2:
         return no_clustering(m)
     own = row_cycles(w, g, read_ports)
-    cost = _delta_work(w, g, read_ports) + 1
+    work, passes = _delta_work(w, g, read_ports)
+    cost = work + 1
+    if single_pass:
+        cost[passes > 1] = own.max(initial=0) + len(own) + 1  # never cheaper than computing the row plainly
     best = own.copy()
     centers: list[int] = []
     for _ in range(n_centers):
