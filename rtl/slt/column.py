@@ -25,10 +25,12 @@ class SltColumn(Elaboratable):
     """The ``lanes`` slots of one output row: each reads its item's group from the S-LUTs of its bank; their
     sum is registered in ``rowsum`` when ``enable`` is high.
 
-    A LUT item reads one half-table entry (index bit ``t`` set for a +1 weight; a set top bit reads
-    ``~T[~index]``, its ``+1`` added once per row as a popcount), doubled when its weights are all +-2. A Buffer
-    item reads, in pass ``p``, the raw activations of its non-zero weights number ``p * read_ports`` onwards,
-    each inverted (plus a carry) when negative and doubled when of magnitude 2.
+    Each group's S-LUT is a register file of ``2^g`` entries (its ``2^(g-1)`` half-table entries, then its
+    ``g`` raw activations) read through ``read_ports`` ports. A LUT item reads one half-table entry on port 0
+    (index bit ``t`` set for a +1 weight; a set top bit reads ``~T[~index]``, its ``+1`` added once per row as a
+    popcount), doubled when its weights are all +-2. A Buffer item reads, in pass ``p``, the raw activations of
+    its non-zero weights number ``p * read_ports`` onwards, one per port (port 0 included), each inverted (plus
+    a carry) when negative and doubled when of magnitude 2.
 
     Ports are flat vectors so that the column is emitted once as a Verilog module and instantiated per row
     (a Slim-Llama-class array has 512 of them): inputs ``tables`` (every group's half table), ``raw`` (the

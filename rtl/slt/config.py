@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from amaranth.hdl import signed, unsigned
 from amaranth.lib import data
 
+from ..common.accumulate import GemmTileConfig
 from ..common.arith import signed_bits_for
 from ..common.table import entry_range
 from ..common.validate import check_choice, check_int
@@ -20,7 +21,7 @@ COUNTERS = ("active_cycles", "table_builds", "table_reads", "additions", "skippe
 
 
 @dataclass(frozen=True)
-class SltConfig:
+class SltConfig(GemmTileConfig):
     """An SLT engine: ``k / g`` S-LUTs hold a tile of ``k`` activations; ``rows`` output rows x ``lanes``
     groups are served a beat.
 
@@ -133,14 +134,6 @@ class SltConfig:
         a = 1 << (self.act_bits - 1)
         return signed_bits_for(-self.max_k * a, self.max_k * a)
 
-    @property
-    def acc_width(self) -> int:
-        return self.safe_acc_bits if self.acc_bits is None else self.acc_bits
-
-    @property
-    def narrow_accumulator(self) -> bool:
-        return self.acc_width < self.safe_acc_bits
-
     # --- stream payloads ------------------------------------------------------------------------------------
 
     def _per_slot(self, shape) -> data.ArrayLayout:
@@ -168,11 +161,16 @@ class SltConfig:
 
     @property
     def act_layout(self) -> data.StructLayout:
+        """One activation tile with the ``first``/``last`` flags of its vector (no token blocks: GEMV)."""
         return data.StructLayout({"data": data.ArrayLayout(signed(self.act_bits), self.k), "first": 1, "last": 1})
 
     @property
-    def out_layout(self) -> data.StructLayout:
-        return data.StructLayout({"data": data.ArrayLayout(signed(self.acc_width), self.rows)})
+    def act_lanes(self) -> int:
+        return self.k
+
+    @property
+    def out_lanes(self) -> int:
+        return self.rows
 
     @property
     def perf_layout(self) -> data.StructLayout:
@@ -201,9 +199,3 @@ class SltConfig:
         clustered = f"_c{self.n_centers}" if self.clustered else ""
         return (f"slt_{self.weight_kind}_g{self.g}_a{self.act_bits}_{self.rows}x{self.lanes}_k{self.k}"
                 f"_p{self.read_ports}{clustered}")
-
-    def warnings(self) -> list[str]:
-        if self.narrow_accumulator:
-            return [f"acc_bits={self.acc_width} is narrower than the {self.safe_acc_bits} bits that max_k="
-                    f"{self.max_k} needs: outputs wrap (two's complement)"]
-        return []

@@ -12,6 +12,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from golden import slt
 from golden.intmath import wrap_signed
 from verif.bench import Bench
+from verif.gemm import collect
 from verif.payload import PayloadCodec
 from verif.scoreboard import Scoreboard
 
@@ -88,12 +89,6 @@ def queue(bench: Bench, plan: Plan, context: str) -> Scoreboard:
     for i, beat in enumerate(plan.out_beats):
         scoreboard.expect(beat, f"{context}: output beat {i}")
     return scoreboard
-
-
-async def collect(bench: Bench, plan: Plan, scoreboard: Scoreboard) -> None:
-    out = bench["out"]
-    for _ in plan.out_beats:
-        scoreboard.compare(out.codec.array(await out.recv(), "data"))
 
 
 async def run_plan(bench: Bench, plan: Plan, context: str, stall_in: float = 0.0,
