@@ -304,10 +304,13 @@ async def malformed_streams_set_sticky_error(dut):
     after reset ``error`` is clear and the next work is exact."""
     bench = await Bench.start(dut)
     cfg = bench.config
-    k = 2 * cfg["k"]
-    w = random_weights(bench, 3 * cfg["rows"], k, 0.45, correlated=clustered(bench))
+    k, g = 2 * cfg["k"], cfg["g"]
+    w = random_weights(bench, 3 * cfg["rows"], k, 0.45)
+    w[0, :g] = 1  # the stream holds a LUT group to corrupt, whatever the random draw
+    if cfg["weight_kind"] == "ternary":
+        w[1, :g] = [1] + [0] * (g - 1)  # and a Buffer group
     x = random_acts(bench, 1, k)
-    valid = plan_gemv(bench, w, x)
+    valid = plan_gemv(bench, w, x, clustering=False)  # the role and center fields are corrupted directly
     cases = corruptions(bench, valid)
     assert len(cases) >= 4, [name for name, _ in cases]
     for name, plan in cases:
