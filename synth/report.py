@@ -137,14 +137,18 @@ def _axes(size: tuple[float, float], ncols: int = 1):
     return plt.subplots(ncols=ncols, figsize=size)
 
 
-def _save(fig, ax, path: Path) -> Path:
+def _finish(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _save(fig, ax, path: Path) -> Path:
+    ax.legend()
+    return _finish(fig, path)
 
 
 def plot(reports: list[dict[str, Any]], path: Path) -> Path | None:
@@ -220,12 +224,7 @@ def plot_area_split(reports: list[dict[str, Any]], path: Path) -> Path | None:
         ax.set_ylabel("NAND2-eq per op/cycle (generic flow)")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _finish(fig, path)
 
 
 def plot_slt_study(study: Path, path: Path) -> Path | None:
@@ -235,41 +234,30 @@ def plot_slt_study(study: Path, path: Path) -> Path | None:
     if not study.exists():
         return None
     data = json.loads(study.read_text())
-    fig, (ax_c, ax_e) = _axes((11, 4), ncols=2)
-    main = [r for r in data["rows"] if r["case"] == "random"]
-    for clustering, style in ((False, "-"), (True, "--")):
-        pts = sorted((r["sparsity"], r["cycle_ratio"], r["energy_ratio"]) for r in main
-                     if r["clustering"] == clustering)
-        label = f"16 x 8, clustering {'on' if clustering else 'off'}"
-        ax_c.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", label=label)
-        ax_e.plot([p[0] for p in pts], [p[2] for p in pts], style, marker="o", label=label)
-    for rows, lanes in sorted({(r["rows"], r["lanes"]) for r in data["shapes"]}):
-        if (rows, lanes) == (data["engine"]["rows"], data["engine"]["lanes"]):
-            continue
-        pts = sorted((r["sparsity"], r["cycle_ratio"], r["energy_ratio"]) for r in data["shapes"]
-                     if (r["rows"], r["lanes"]) == (rows, lanes))
-        ax_c.plot([p[0] for p in pts], [p[1] for p in pts], ":", marker=".", label=f"{rows} x {lanes}")
-        ax_e.plot([p[0] for p in pts], [p[2] for p in pts], ":", marker=".", label=f"{rows} x {lanes}")
-    for r in data["rows"]:
-        if r["case"] != "random":
-            marker = "s" if r["case"] == "correlated" else "*"
-            label = f"{r['case']}, clustering {'on' if r['clustering'] else 'off'}"
-            ax_c.scatter([r["sparsity"]], [r["cycle_ratio"]], marker=marker, s=40, label=label)
-            ax_e.scatter([r["sparsity"]], [r["energy_ratio"]], marker=marker, s=40, label=label)
-    for ax, name in ((ax_c, "cycles"), (ax_e, "energy proxy")):
+    fig, axes = _axes((11, 4), ncols=2)
+    engine = (data["engine"]["rows"], data["engine"]["lanes"])
+    shapes = sorted({(r["rows"], r["lanes"]) for r in data["shapes"]} - {engine})
+    for ax, key, name in ((axes[0], "cycle_ratio", "cycles"), (axes[1], "energy_ratio", "energy proxy")):
+        for clustering, style in ((False, "-"), (True, "--")):
+            pts = sorted((r["sparsity"], r[key]) for r in data["rows"]
+                         if r["case"] == "random" and r["clustering"] == clustering)
+            ax.plot(*zip(*pts, strict=True), style, marker="o",
+                    label=f"{engine[0]} x {engine[1]}, clustering {'on' if clustering else 'off'}")
+        for rows, lanes in shapes:
+            pts = sorted((r["sparsity"], r[key]) for r in data["shapes"] if (r["rows"], r["lanes"]) == (rows, lanes))
+            ax.plot(*zip(*pts, strict=True), ":", marker=".", label=f"{rows} x {lanes}")
+        for r in data["rows"]:
+            if r["case"] != "random":
+                ax.scatter([r["sparsity"]], [r[key]], marker="s" if r["case"] == "correlated" else "*", s=40,
+                           label=f"{r['case']}, clustering {'on' if r['clustering'] else 'off'}")
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_xlabel("weight sparsity")
         ax.set_ylabel(f"{name}: SLT / ternary MAC array")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=6)
-    ax_c.set_title("Same GEMV, same peak (384 weights/cycle)")
-    ax_e.set_title("Energy proxy (golden counters, stated unit weights)")
-    fig.tight_layout()
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    axes[0].set_title("Same GEMV, same peak (384 weights/cycle)")
+    axes[1].set_title("Energy proxy (golden counters, stated unit weights)")
+    return _finish(fig, path)
 
 
 def write_report(synth_root: Path, out_root: Path) -> list[Path]:

@@ -3,6 +3,7 @@ its results collected into a scoreboard, and the standard shapes and stall mixes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cocotb
@@ -69,9 +70,11 @@ async def collect(bench: Bench, plan: Plan, scoreboard: Scoreboard) -> None:
         scoreboard.compare(out.codec.array(await out.recv(), "data"))
 
 
-async def stream(bench: Bench, plan: Plan, context: str, stall_in: float = 0.0, stall_out: float = 0.0) -> None:
+async def stream(bench: Bench, plan: Plan, context: str, stall_in: float = 0.0, stall_out: float = 0.0,
+                 queue: Callable = queue) -> None:
     """Run ``plan`` with random stalls on every stream; check every result, that nothing more comes out and
-    that ``busy`` falls."""
+    that ``busy`` falls. ``queue`` puts the plan's beats on the drivers (a block with other streams passes
+    its own; the plan needs ``out_beats``)."""
     for name in ("weights", "acts"):
         bench[name].stall(bench.rng, stall_in)
     bench["out"].stall(bench.rng, stall_out)
@@ -83,7 +86,7 @@ async def stream(bench: Bench, plan: Plan, context: str, stall_in: float = 0.0, 
     assert await bench.sample(bench.dut.busy) == 0, "busy after the last result"
 
 
-async def interrupt_with_reset(bench: Bench, plan: Plan) -> None:
+async def interrupt_with_reset(bench: Bench, plan: Plan, queue: Callable = queue) -> None:
     """Start ``plan`` with stalls everywhere, reset the block a random number of cycles in, and check that it
     is idle afterwards (the work in flight is dropped; the caller then checks that new work runs)."""
     for name in ("weights", "acts", "out"):

@@ -22,11 +22,11 @@ class PayloadCodec:
         self.width: int = payload["width"]
         self.fields: list[dict[str, Any]] = payload["fields"]
         self._by_path = {f["path"]: f for f in self.fields}
+        self._names = {re.split(r"[\[.]", path, maxsplit=1)[0] for path in self._by_path}
 
     def has(self, name: str) -> bool:
-        """Whether the payload has a field ``name`` (a leaf or an array of leaves)."""
-        return any(path == name or path.startswith(name + "[") or path.startswith(name + ".")
-                   for path in self._by_path)
+        """Whether the payload has a top-level field ``name`` (a leaf, an array or a struct)."""
+        return name in self._names
 
     def field_width(self, path: str) -> int:
         return self._by_path[path]["width"]

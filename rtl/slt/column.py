@@ -21,6 +21,12 @@ def read_flags(cfg: SltConfig) -> int:
     return sum(cfg.bank_size(lane) for lane in range(cfg.lanes)) * cfg.entries
 
 
+def output_shapes(cfg: SltConfig) -> dict[str, object]:
+    """The shapes of a column's outputs, which the engine also gives the signals it connects to them."""
+    return {"rowsum": rowsum_shape(cfg), "more": 1, "reads": read_flags(cfg),
+            "terms": range(cfg.lanes * cfg.read_ports + 1), "visited": range(cfg.lanes + 1), "malformed": 1}
+
+
 class SltColumn(Elaboratable):
     """The ``lanes`` slots of one output row: each reads its item's group from the S-LUTs of its bank; their
     sum is registered in ``rowsum`` when ``enable`` is high.
@@ -48,18 +54,18 @@ class SltColumn(Elaboratable):
         self.tables = Signal(cfg.groups * cfg.half_entries * cfg.entry_bits)
         self.raw = Signal(cfg.k * cfg.act_bits)
         self.mode = Signal(2 * lanes)
-        self.group_bits = max(cfg.bank_groups - 1, 1).bit_length()
-        self.group = Signal(self.group_bits * lanes)
+        self.group = Signal(cfg.group_bits * lanes)
         self.mask = Signal(g * lanes)
         self.sign = Signal(g * lanes)
         self.mag = Signal(g * lanes)
         self.role = Signal(2)
-        self.rowsum = Signal(rowsum_shape(cfg), reset_less=True)
-        self.more = Signal()
-        self.reads = Signal(read_flags(cfg))
-        self.terms = Signal(range(lanes * max(cfg.read_ports, 1) + 1))
-        self.visited = Signal(range(lanes + 1))
-        self.malformed = Signal()
+        shapes = output_shapes(cfg)
+        self.rowsum = Signal(shapes["rowsum"], reset_less=True)
+        self.more = Signal(shapes["more"])
+        self.reads = Signal(shapes["reads"])
+        self.terms = Signal(shapes["terms"])
+        self.visited = Signal(shapes["visited"])
+        self.malformed = Signal(shapes["malformed"])
 
     @property
     def ports(self) -> list[Signal]:
@@ -71,7 +77,7 @@ class SltColumn(Elaboratable):
 
     def _fields(self, lane: int):
         cfg = self.cfg
-        g, gb = cfg.g, self.group_bits
+        g, gb = cfg.g, cfg.group_bits
         mode = self.mode[2 * lane : 2 * lane + 2]
         return {
             "mode": mode,
@@ -147,12 +153,12 @@ class SltColumn(Elaboratable):
             for i in range(len(bank)):
                 for e in range(half):
                     lane_reads[lane][i][e].append(group_hot[i] & lut_hot[e])
+            visited.append(f["is_lut"] | f["is_buf"])
+            malformed.append(self._malformed(f, lane))
             if not cfg.has_mask:  # binary weights: LUT mode only, port 0 reads the table
                 value = select(m, table_entries, Cat(low, group), top, f"{name}_port0")
                 values.append(Mux(lut_on, value, 0))
                 carries1.append(lut_on & top)
-                malformed.append(self._malformed(f, lane))
-                visited.append(f["is_lut"])
                 continue
             # The S-LUT register file: per group the half table, then the raw activations, read through
             # `read_ports` ports. Port 0 serves the LUT read or the first Buffer operand, the others Buffer
@@ -187,9 +193,6 @@ class SltColumn(Elaboratable):
                 for i in range(len(bank)):
                     for t in range(g):
                         lane_reads[lane][i][half + t].append(group_hot[i] & pos_hot[t])
-            active = f["is_lut"] | f["is_buf"]
-            visited.append(active)
-            malformed.append(self._malformed(f, lane))
         with m.If(self.enable):
             carries = popcount(carries1) + ((popcount(carries2) << 1) if carries2 else 0)
             m.d.sync += self.rowsum.eq(adder_tree(values + [carries]))

@@ -109,6 +109,21 @@ class SltConfig(GemmTileConfig):
         return signed_bits_for(*entry_range(self.g, self.act_bits))
 
     @property
+    def group_bits(self) -> int:
+        """Width of an item's group index within its lane's bank."""
+        return max(self.bank_groups - 1, 1).bit_length()
+
+    @property
+    def center_bits(self) -> int:
+        """Width of a row's center id."""
+        return max(self.n_centers - 1, 1).bit_length()
+
+    @property
+    def count_can_exceed_bank(self) -> bool:
+        """Whether the ``count`` field can hold a beat count beyond the bank (a malformed pass length)."""
+        return (1 << self.bank_groups.bit_length()) - 1 > self.bank_groups
+
+    @property
     def max_buffer_nnz(self) -> int:
         """Most non-zeros a Buffer group can have: ``g - 1`` (a full group of +-1 is LUT mode), ``g`` with
         clustering (a full delta group of mixed magnitudes), none for binary weights without clustering."""
@@ -146,7 +161,7 @@ class SltConfig(GemmTileConfig):
         ``count`` and ``end`` on its last beat."""
         fields = {
             "mode": self._per_slot(unsigned(2)),
-            "group": self._per_slot(unsigned(max(self.bank_groups - 1, 1).bit_length())),
+            "group": self._per_slot(unsigned(self.group_bits)),
         }
         if self.has_mask:
             fields["mask"] = self._per_slot(unsigned(self.g))
@@ -154,7 +169,7 @@ class SltConfig(GemmTileConfig):
         if self.clustered:
             fields["mag"] = self._per_slot(unsigned(self.g))
             fields["role"] = data.ArrayLayout(unsigned(2), self.rows)
-            fields["center"] = data.ArrayLayout(unsigned(max(self.n_centers - 1, 1).bit_length()), self.rows)
+            fields["center"] = data.ArrayLayout(unsigned(self.center_bits), self.rows)
         fields["count"] = unsigned(self.bank_groups.bit_length())
         fields["end"] = unsigned(1)
         return data.StructLayout(fields)

@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from ..common.arith import adder_tree, popcount
 from ..common.slices import flat
 from ..common.table import TablePrecompute, select
-from .column import SltColumn, read_flags, rowsum_shape
+from .column import SltColumn, output_shapes, read_flags
 from .config import ROLE_CENTER, ROLE_INVALID, ROLE_MEMBER, SltConfig
 
 
@@ -32,7 +32,7 @@ class SlotArray(Elaboratable):
         self.cfg, self.tables, self.raw, self.beat = cfg, tables, raw, beat
         self.enable = Signal()
         self.pass_index = Signal(range(max(cfg.max_passes, 2)))
-        self.sums = [Signal(rowsum_shape(cfg), name=f"rowsum_{r}") for r in range(cfg.rows)]
+        self.sums = [Signal(output_shapes(cfg)["rowsum"], name=f"rowsum_{r}") for r in range(cfg.rows)]
         slots = cfg.rows * cfg.lanes
         self.more = Signal()
         self.reads = Signal(range(read_flags(cfg) + 1))
@@ -43,11 +43,8 @@ class SlotArray(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         cfg, beat = self.cfg, self.beat
-        lanes, flags = cfg.lanes, read_flags(cfg)
-        shapes = {"more": 1, "reads": flags, "terms": range(lanes * cfg.read_ports + 1),
-                  "visited": range(lanes + 1), "malformed": 1}
         outputs = {name: [Signal(shape, name=f"{name}_{r}") for r in range(cfg.rows)]
-                   for name, shape in shapes.items()}
+                   for name, shape in output_shapes(cfg).items() if name != "rowsum"}
         for r in range(cfg.rows):
             ports = {"i_clk": ClockSignal(), "i_rst": ResetSignal(), "i_enable": self.enable,
                      "i_pass_index": self.pass_index,
@@ -60,7 +57,7 @@ class SlotArray(Elaboratable):
                 ports["i_mag"], ports["i_role"] = flat(beat.mag[r]), flat(beat.role[r])
             ports.update({f"o_{name}": signals[r] for name, signals in outputs.items()})
             m.submodules[f"column_{r}"] = Instance(column_module(cfg), **ports)
-        shared = [Cat(*[outputs["reads"][r][bit] for r in range(cfg.rows)]).any() for bit in range(flags)]
+        shared = [Cat(*[outputs["reads"][r][bit] for r in range(cfg.rows)]).any() for bit in range(read_flags(cfg))]
         m.d.comb += [
             self.more.eq(Cat(*outputs["more"]).any()),
             self.reads.eq(popcount(shared)),
@@ -169,7 +166,7 @@ class SltEngine(wiring.Component):
         tile_done = Signal()
         count = Mux(beat_index == 0, beat.count, count_held)
         limit = Mux(count == 0, 0, count - 1)
-        if (1 << len(beat.count)) - 1 > cfg.bank_groups:
+        if cfg.count_can_exceed_bank:
             limit = Mux(count > cfg.bank_groups, cfg.bank_groups - 1, limit)
         last_by_count = beat_index >= limit
         m.d.comb += [
@@ -194,7 +191,7 @@ class SltEngine(wiring.Component):
                 m.d.sync += count_held.eq(beat.count)
         with m.If(tile_done):
             m.d.sync += t_valid.eq(0)
-        with m.If(self.acts.valid & self.acts.ready):
+        with m.If(pre.load):  # an activation tile is accepted
             m.d.sync += [t_valid.eq(1), t_first.eq(self.acts.payload.first), t_last.eq(self.acts.payload.last),
                          raw.eq(self.acts.payload.data)]
 
@@ -202,7 +199,7 @@ class SltEngine(wiring.Component):
         acc_shape = signed(cfg.acc_width)
         b_valid, b_start, b_emit = Signal(), Signal(), Signal()
         b_role = [Signal(2, name=f"role_{r}") for r in range(rows)]
-        b_center = [Signal(max(cfg.n_centers - 1, 1).bit_length(), name=f"center_{r}") for r in range(rows)]
+        b_center = [Signal(cfg.center_bits, name=f"center_{r}") for r in range(rows)]
         with m.If(advance):
             m.d.sync += [b_valid.eq(read), b_start.eq(t_first & (beat_index == 0) & (pass_index == 0)),
                          b_emit.eq(tile_done & t_last)]
@@ -259,15 +256,14 @@ class SltEngine(wiring.Component):
             self.out.payload.eq(out_data),
             self.busy.eq(t_valid | w_valid | b_valid | out_valid | open_block),
         ]
-        count_range = (beat.count == 0) | (beat.count > cfg.bank_groups) \
-            if (1 << len(beat.count)) - 1 > cfg.bank_groups else (beat.count == 0)
+        count_range = (beat.count == 0) | ((beat.count > cfg.bank_groups) if cfg.count_can_exceed_bank else 0)
         bad_count = ((beat_index == 0) & count_range) | ((beat_index != 0) & (beat.count != count_held)) | \
             (beat.end != last_by_count)
         bad_rows = Const(0)
         if cfg.clustered:
             bad_rows = Cat(*[(flat(beat.role[r]) == ROLE_INVALID) |
                              ((flat(beat.role[r]) != 0) & (flat(beat.center[r]) >= cfg.n_centers)
-                              if (1 << len(flat(beat.center[r]))) > cfg.n_centers else Const(0))
+                              if (1 << cfg.center_bits) > cfg.n_centers else Const(0))
                              for r in range(rows)]).any()
         with m.If(done & (slots.malformed | bad_count | bad_rows)):
             m.d.sync += self.error.eq(1)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles
 
 from golden import slt
 from golden.intmath import wrap_signed
+from verif import gemm
 from verif.bench import Bench
-from verif.gemm import collect
 from verif.payload import PayloadCodec
 from verif.scoreboard import Scoreboard
 
@@ -62,7 +62,7 @@ def plan_gemv(bench: Bench, w: np.ndarray, x: np.ndarray, clustering: bool = Tru
     p = params(bench.config)
     y, counters, program = slt.gemv(w, x, p, None if clustering else 0, balance)
     assert (y == wrap_signed(np.atleast_2d(x) @ np.asarray(w).T, p.acc_width)).all()
-    xp = slt.pad_acts(np.atleast_2d(x), p.k)
+    xp = slt.pad_k(np.atleast_2d(x), p.k)
     weights, acts, outs = [], [], []
     for tok in range(xp.shape[0]):
         for block in program.blocks:
@@ -93,18 +93,10 @@ def queue(bench: Bench, plan: Plan, context: str) -> Scoreboard:
 
 async def run_plan(bench: Bench, plan: Plan, context: str, stall_in: float = 0.0,
                    stall_out: float = 0.0) -> None:
-    """Stream a plan with random stalls; check every output, the counters' increments, ``busy`` and
-    ``error``."""
-    for name in ("weights", "acts"):
-        bench[name].stall(bench.rng, stall_in)
-    bench["out"].stall(bench.rng, stall_out)
-    await RisingEdge(bench.dut.clk)
+    """Stream a plan with random stalls (:func:`verif.gemm.stream`: every output, nothing more, ``busy``
+    falls); then check ``error`` and the counters' increments."""
     before = read_perf(bench)
-    scoreboard = queue(bench, plan, context)
-    await collect(bench, plan, scoreboard)
-    scoreboard.check()
-    await bench.assert_quiet()
-    assert await bench.sample(bench.dut.busy) == 0, "busy after the last result"
+    await gemm.stream(bench, plan, context, stall_in, stall_out, queue=queue)
     assert await bench.sample(bench.dut.error) == 0, "error set by valid input"
     check_counters(bench, before, plan, context)
 
@@ -207,24 +199,13 @@ async def heavy_output_backpressure(dut):
     await run_plan(bench, plan_gemv(bench, w, random_acts(bench, 3, 2 * cfg["k"])), "backpressure", 0.0, 0.9)
 
 
-async def start_and_abandon(bench: Bench, plan: Plan, cycles: int) -> None:
-    """Queue ``plan`` with stalls everywhere, let it run ``cycles`` cycles and reset the engine."""
-    for name in ("weights", "acts", "out"):
-        bench[name].stall(bench.rng, 0.3)
-    queue(bench, plan, "abandoned")
-    await ClockCycles(bench.dut.clk, cycles)
-    await bench.reset()
-
-
 @cocotb.test(**TIMEOUT)
 async def reset_in_the_middle_of_a_stream(dut):
     """Reset drops the work in flight; the counters restart from zero and the next work is exact."""
     bench = await Bench.start(dut)
     cfg = bench.config
     w = random_weights(bench, 3 * cfg["rows"], 3 * cfg["k"], 0.4, correlated=clustered(bench))
-    await start_and_abandon(bench, plan_gemv(bench, w, random_acts(bench, 2, 3 * cfg["k"])),
-                            int(bench.rng.integers(5, 40)))
-    assert await bench.sample(dut.busy) == 0, "busy after reset"
+    await gemm.interrupt_with_reset(bench, plan_gemv(bench, w, random_acts(bench, 2, 3 * cfg["k"])), queue=queue)
     assert all(v == 0 for v in read_perf(bench).values()), "counters not cleared by reset"
     await run_plan(bench, plan_gemv(bench, w, random_acts(bench, 2, 3 * cfg["k"])), "after reset", 0.3, 0.3)
 
@@ -249,17 +230,21 @@ def corruptions(bench: Bench, plan: Plan) -> list[tuple[str, Plan]]:
         if edit(beats) is not False:
             out.append((name, Plan(beats, plan.act_beats, plan.out_beats, plan.counters, plan.program)))
 
+    def put(at: tuple[int, int, int], name: str, value: int):
+        """An edit that sets field ``name`` of the item at ``(beat, row, lane)``."""
+        return lambda beats: beats[at[0]][name].__setitem__(at[1:], value)
+
     lut_at, buf_at = first_item(slt.LUT), first_item(slt.BUFFER)
-    variant("bad mode 0b11", lambda beats: beats[lut_at[0]]["mode"].__setitem__(lut_at[1:], 3))
+    variant("bad mode 0b11", put(lut_at, "mode", 3))
     if not codec.has("mask"):
-        variant("Buffer mode without a mask", lambda beats: beats[lut_at[0]]["mode"].__setitem__(lut_at[1:], 2))
+        variant("Buffer mode without a mask", put(lut_at, "mode", slt.BUFFER))
     if buf_at is not None:
         def sign_without_mask(beats):
             b, r, lane = buf_at
             zeros = full & ~int(beats[b]["mask"][r, lane])
             beats[b]["sign"][r, lane] |= zeros & -zeros  # a sign on a zero weight
         variant("sign on a zero weight", sign_without_mask)
-        variant("empty Buffer group", lambda beats: beats[buf_at[0]]["mask"].__setitem__(buf_at[1:], 0))
+        variant("empty Buffer group", put(buf_at, "mask", 0))
     if codec.has("mask"):
         def lut_not_full(beats):
             b, r, lane = lut_at
@@ -277,16 +262,15 @@ def corruptions(bench: Bench, plan: Plan) -> list[tuple[str, Plan]]:
                         return None
             return False
         variant("delta code (magnitude 2) outside a member row", mag_outside_member)
-        variant("LUT group of mixed magnitudes",
-                lambda beats: beats[lut_at[0]]["mag"].__setitem__(lut_at[1:], 1))
+        variant("LUT group of mixed magnitudes", put(lut_at, "mag", 1))
         variant("role 0b11", lambda beats: beats[-1]["role"].__setitem__(0, 3))
         if cfg["n_centers"] < (1 << codec.field_width("center[0]")):
             variant("center id out of range",
                     lambda beats: [beats[-1]["role"].__setitem__(0, slt.MEMBER),
                                    beats[-1]["center"].__setitem__(0, cfg["n_centers"])])
-    variant("group beyond its bank", lambda beats: beats[lut_at[0]]["group"].__setitem__(
-        lut_at[1:], (1 << codec.field_width("group[0][0]")) - 1) if -(-(cfg["k"] // cfg["g"]) // cfg["lanes"]) <
-        (1 << codec.field_width("group[0][0]")) else False)
+    top_group = (1 << codec.field_width("group[0][0]")) - 1
+    if top_group >= params(cfg).bank_groups:  # the field can name a group beyond every bank
+        variant("group beyond its bank", put(lut_at, "group", top_group))
     long_pass = next((i for i, beat in enumerate(plan.weight_beats) if beat["count"] > 1 and not beat["end"]), None)
     if long_pass is not None:
         variant("truncated pass (end before count)",
