@@ -10,10 +10,11 @@ JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 PRESET ?=
 FLOWS  ?= generic,fpga,asic
 SIM    ?=
+SWEEP  ?= sweeps/lmul-vs-exact.toml
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all verilog sim test synth report bench precision lint clean distclean
+.PHONY: all verilog sim test synth sweep report bench precision lint clean distclean
 
 all: verilog
 
@@ -39,6 +40,11 @@ test: $(STAMP)
 ## synth: generic, fpga and asic flows for every preset (or PRESET=..., FLOWS=generic,fpga)
 synth: $(STAMP)
 	$(BIN)/python -m synth run $(PRESET) --flows $(FLOWS) --jobs $(JOBS)
+
+## sweep: one design-space sweep (SWEEP=sweeps/<name>.toml) on dask.distributed into build/sweep/<name>/:
+## a LocalCluster of one worker per core, or the cluster of DASK_SCHEDULER=tcp://host:port; results cached
+sweep: $(STAMP)
+	$(BIN)/python -m synth.sweep $(SWEEP)
 
 ## report: build/report/summary.{json,md} and ratios.png from build/synth
 ## (also the SLT study, golden models only: build/report/slt_study.{json,md} and slt_sparsity.png, with the real

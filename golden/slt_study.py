@@ -23,6 +23,7 @@ column accumulators per cycle, weight items or weight lanes loaded). Writes ``bu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import struct
@@ -88,6 +89,30 @@ def compare(name: str, w: np.ndarray, x: np.ndarray, clustering: bool, engine: s
         "skipped_share": round(cnt.skipped / slots, 4), "reused": cnt.reused,
         "slt_energy": e_slt, "mac_energy": e_mac, "energy_ratio": round(e_slt / e_mac, 4),
     }
+
+
+def sweep_bench(block: str, config: dict, sparsity: float, m: int = M, k: int = K, seed: int = 1) -> dict:
+    """Sweep bench (``sweeps/slt-sparsity.toml``): one random ternary GEMV, ``m x k`` at ``sparsity``, through
+    the golden model of an SLT engine or of a weight-streaming ternary MAC array (``config`` is the block's
+    config as a dict): cycles, weights applied per cycle, additions and the energy proxy. The same seed gives
+    both blocks the same weights and activations."""
+    rng = np.random.default_rng(seed)
+    w = slt.random_ternary(rng, m, k, sparsity)
+    x = rng.integers(-(1 << (config["act_bits"] - 1)), 1 << (config["act_bits"] - 1), size=(1, k))
+    if block == "slt":
+        names = {f.name for f in dataclasses.fields(slt.Params)}
+        params = slt.Params(**{key: v for key, v in config.items() if key in names})
+        y, cnt, _ = slt.gemv(w, x, params)
+        cycles, additions, energy = cnt.cycles, cnt.additions, slt.slt_energy(cnt, params)
+    elif block == "mac_array" and config["dataflow"] == "weight_streaming" and config["weight_kind"] == "ternary":
+        y = x @ w.T
+        mac = slt.mac_gemv(w, 1, config["rows"], config["cols"])
+        cycles, additions, energy = mac.cycles, mac.additions, slt.mac_energy(mac, config["rows"], config["cols"])
+    else:
+        raise ValueError(f"sweep_bench runs the slt block or a weight-streaming ternary mac_array, not {block}")
+    assert (y == x @ w.T).all()
+    return {"cycles": cycles, "weights_per_cycle": round(m * k / cycles, 2), "additions": additions,
+            "energy_proxy": round(energy, 1), "zeros": round(float(np.mean(w == 0)), 4)}
 
 
 def study(wheel: Path | None = None, seed: int = 1) -> dict:

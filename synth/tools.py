@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
 import shutil
@@ -16,8 +18,22 @@ _BIN = Path(sys.executable).parent
 DEFAULT_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
 
 
+#: Seconds one tool call may take before it is stopped (a sweep sets its own with :func:`time_limit`).
+_TIMEOUT_S = contextvars.ContextVar("tool_timeout_s", default=3600.0)
+
+
 class ToolError(RuntimeError):
-    """A tool exited non-zero; the message carries the tail of its log."""
+    """A tool exited non-zero or ran out of time; the message carries the tail of its log."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Tool calls inside the block are stopped after ``seconds`` (a :class:`ToolError`)."""
+    token = _TIMEOUT_S.set(seconds)
+    try:
+        yield
+    finally:
+        _TIMEOUT_S.reset(token)
 
 
 def tool(name: str) -> str:
@@ -31,16 +47,26 @@ def tool(name: str) -> str:
     return found
 
 
-def run(argv: list[str], log: Path, cwd: Path | None = None, timeout: float = 3600) -> str:
-    """Run a tool, keep its whole output in ``log``, raise :class:`ToolError` with the tail on failure."""
+def run(argv: list[str], log: Path, cwd: Path | None = None) -> str:
+    """Run a tool, keep its whole output in ``log``, raise :class:`ToolError` with the tail on failure or when
+    it takes longer than the current :func:`time_limit`."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    limit = _TIMEOUT_S.get()
+    try:
+        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired as exc:
+        log.write_text(_text(exc.stdout) + _text(exc.stderr))
+        raise ToolError(f"{Path(argv[0]).name} timed out after {limit:g} s, log {log}") from None
     output = proc.stdout + proc.stderr
     log.write_text(output)
     if proc.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-15:])
         raise ToolError(f"{Path(argv[0]).name} failed (exit {proc.returncode}), log {log}:\n{tail}")
     return output
+
+
+def _text(data: bytes | str | None) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else data or ""
 
 
 @cache
