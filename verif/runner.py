@@ -91,19 +91,26 @@ def _generator_digest() -> str:
     return h.hexdigest()
 
 
-def emit_design(preset: str, overrides: dict[str, Any] | None = None) -> Path:
-    """Emit ``preset`` (with overrides) under ``build/sim/rtl`` and return its manifest path. A design already
-    emitted by the same generator sources and config is reused (the lint and both simulators share it)."""
+def emit_design(preset: str, overrides: dict[str, Any] | None = None, link: Any = None) -> Path:
+    """Emit ``preset`` (with overrides; behind the UART host link when ``link`` is a ``HostLinkConfig``) under
+    ``build/sim/rtl`` and return its manifest path. A design already emitted by the same generator sources and
+    config is reused (the lint and both simulators share it)."""
     d = design(preset, overrides)
     out_root = BUILD / "sim" / "rtl"
-    manifest = out_root / d.name / "manifest.json"
-    stamp = out_root / d.name / "generator.sha256"
-    key = hashlib.sha256((_generator_digest() + json.dumps(dataclasses.asdict(d.config), sort_keys=True))
-                         .encode()).hexdigest()
-    with _locked(out_root / f"{d.name}.lock"):
+    name = d.name if link is None else f"{d.name}-link{link.divisor}"
+    manifest = out_root / name / "manifest.json"
+    stamp = out_root / name / "generator.sha256"
+    settings = [dataclasses.asdict(d.config), dataclasses.asdict(link) if link is not None else None]
+    key = hashlib.sha256((_generator_digest() + json.dumps(settings, sort_keys=True)).encode()).hexdigest()
+    with _locked(out_root / f"{name}.lock"):
         if manifest.exists() and stamp.exists() and stamp.read_text() == key:
             return manifest
-        path = emit(d, out_root)
+        if link is None:
+            path = emit(d, out_root)
+        else:
+            from gen.board import emit_linked
+
+            path = emit_linked(d, link, out_root)
         stamp.write_text(key)
         return path
 

@@ -1,0 +1,15 @@
+"""The host link around a block, whole (UART pins to UART pins), on both simulators."""
+
+import pytest
+
+from rtl.board import HostLinkConfig
+from verif.runner import emit_design, run_bench, simulators
+
+#: A fast link for simulation: 8 clock cycles a bit, a 64-byte frame buffer, short stall and frame timeouts.
+SIM_LINK = HostLinkConfig(divisor=8, max_payload=64, frame_timeout_bits=40, stall_limit=64)
+
+
+@pytest.mark.parametrize("sim", simulators())
+@pytest.mark.parametrize("preset", ["mac-ternary-4x4"])
+def test_host_link_bench(preset, sim):
+    run_bench(emit_design(preset, link=SIM_LINK), "verif.board.bench", sim)
