@@ -11,10 +11,11 @@ PRESET ?=
 FLOWS  ?= generic,fpga,asic
 SIM    ?=
 SWEEP  ?= sweeps/lmul-vs-exact.toml
+BOARD  ?= ulx3s-85f
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all verilog sim test synth sweep report bench precision lint clean distclean
+.PHONY: all verilog sim test synth sweep bitstream report bench precision lint clean distclean
 
 all: verilog
 
@@ -45,6 +46,11 @@ synth: $(STAMP)
 ## a LocalCluster of one worker per core, or the cluster of DASK_SCHEDULER=tcp://host:port; results cached
 sweep: $(STAMP)
 	$(BIN)/python -m synth.sweep $(SWEEP)
+
+## bitstream: a preset (default mac-ternary-4x4) behind the UART host link on BOARD (default ulx3s-85f; also
+## icebreaker, ...: `python -m gen boards`) with the pip-only toolchain: build/board/<board>/<preset>/
+bitstream: $(STAMP)
+	$(BIN)/python -m gen bitstream $(or $(PRESET),mac-ternary-4x4) --board $(BOARD)
 
 ## report: build/report/summary.{json,md} and ratios.png from build/synth
 ## (also the SLT study, golden models only: build/report/slt_study.{json,md} and slt_sparsity.png, with the real

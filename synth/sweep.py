@@ -30,18 +30,19 @@ The sweep file (TOML)::
 Each point (generate -> flows -> bench) is one task on a ``LocalCluster`` sized to the machine, or on the cluster
 whose scheduler ``DASK_SCHEDULER=tcp://host:port`` names. Every flow and bench result is cached under
 ``build/sweep/cache/`` by a SHA-256 of (block, validated config, flow or bench and its arguments, tool versions,
-the project's source): a re-run computes only what changed or failed, and points of one run that share a config
-share its flow results. Failed, skipped and timed-out results are
-never cached. Output per sweep: ``points/<id>.json`` (the point's axes and settings, and each flow's report in the
-schema of ``python -m synth run``), ``summary.json``, ``summary.md`` and one PNG per plot, the Pareto front marked
-(non-baseline points; larger is better for ops per cycle, Fmax and ops/cycle per kGE, smaller for the rest) and
-the baseline series drawn on the same axes.
+the sources of the block's package, the shared building blocks, the generator and the flows): a re-run computes
+only what changed or failed, and points of one run that share a config share its flow results. Failed, skipped
+and timed-out results are never cached. Output per sweep: ``points/<id>.json`` (the point's axes and settings,
+and each flow's report in the schema of ``python -m synth run``), ``summary.json``, ``summary.md`` and one PNG
+per plot, the Pareto front marked (non-baseline points; larger is better for ops per cycle, Fmax and ops/cycle
+per kGE, smaller for the rest) and the baseline series drawn on the same axes.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import importlib
 import itertools
@@ -222,31 +223,43 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def source_digest(packages: tuple[str, ...]) -> str:
-    """SHA-256 over the project's Python sources in ``packages`` (tests and sweep presentation excluded)."""
+#: Sources a flow's result depends on besides the block's own package (``rtl/<block>``): the shared building
+#: blocks, the generator and the flows. Other blocks, the board top and the tests do not enter the key.
+FLOW_SOURCES = ("rtl/common", "gen/manifest.py", "gen/presets.py", "gen/registry.py", "synth/flows.py",
+                "synth/tools.py", "synth/run.py")
+
+
+@functools.cache
+def source_digest(paths: tuple[str, ...]) -> str:
+    """SHA-256 over the Python sources under ``paths`` (files or folders of the project; tests excluded)."""
     h = hashlib.sha256()
-    for pkg in packages:
-        for path in sorted((ROOT / pkg).rglob("*.py")):
-            if path.name.startswith("test_") or path.name in ("sweep.py", "report.py"):
-                continue
-            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for entry in paths:
+        root = ROOT / entry
+        for path in sorted(root.rglob("*.py") if root.is_dir() else [root]):
+            if not path.name.startswith("test_"):
+                h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
+def _package(component: type) -> str:
+    """``rtl/mac_array`` for a component defined in ``rtl.mac_array.array``."""
+    return "/".join(component.__module__.split(".")[:2])
+
+
 def fingerprints(sweep: Sweep) -> dict[str, dict[str, Any]]:
-    """What, besides the config, each part's result depends on."""
+    """What, besides the block's config and its sources, each part's result depends on."""
     common = tool_versions()
-    flows_src = source_digest(("rtl", "gen", "synth"))
     out = {}
     for flow in sweep.flows:
         extra = {name: tools.version(name) for name in FLOW_TOOLS[flow]}
         if flow == "asic":
             lib = tools.liberty()
             extra |= {"sta": tools.sta_version(), "liberty": _digest(lib.read_bytes().decode()) if lib else None}
-        out[flow] = {"flow": flow, "tools": common | extra, "source": flows_src}
+        out[flow] = {"flow": flow, "tools": common | extra, "source": source_digest(FLOW_SOURCES)}
     if sweep.bench:
-        out["bench"] = {"bench": sweep.bench.get("run"), "args": sweep.bench.get("args", {}), "tools": common,
-                        "source": source_digest(("rtl", "gen", "golden", "verif", "synth"))}
+        module = sweep.bench["run"].partition(":")[0]
+        out["bench"] = {"bench": sweep.bench["run"], "args": sweep.bench.get("args", {}), "tools": common,
+                        "source": source_digest(("golden", "rtl/common", module.split(".")[0]))}
     return out
 
 
@@ -359,7 +372,9 @@ def run(sweep: Sweep, out_root: Path = Path("build/sweep"), client: Any = None, 
         missing = []
         for part in sweep.parts:
             extra = {"bench_args": point.bench_args} if part == "bench" else {}
-            key = _digest({"block": d.block.name, "config": config, **prints[part], **extra})
+            block_source = source_digest((_package(d.block.component),))
+            key = _digest({"block": d.block.name, "config": config, "block_source": block_source, **prints[part],
+                           **extra})
             hit = cache / f"{key}.json" if cache else None
             if hit is not None and hit.exists():
                 _store(record, part, json.loads(hit.read_text()), None, key)

@@ -54,6 +54,15 @@ def _nbytes(width: int) -> int:
     return -(-width // 8)
 
 
+def _times(value, constant: int):
+    """``value * constant`` as shifted additions (control logic; no multiplier for synthesis to map)."""
+    terms = [value << k for k in range(constant.bit_length()) if constant >> k & 1]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 class LinkedBlock(wiring.Component):
     """``block`` with its streams and status ports behind the host link (UART RX -> frame parser -> block ->
     frame writer -> UART TX).
@@ -144,8 +153,8 @@ class LinkedBlock(wiring.Component):
         sent_sum = Signal(8)
         body_byte = Signal(8)
 
-        states = ["HUNT", "OPCODE", "LEN0", "LEN1", "PAYLOAD", "CHECKSUM", "DISPATCH", "CHECK_STREAM", "LOAD",
-                  "PUSH", "PULL", "STORE", "READ_DONE", "REPLY"]
+        states = ["HUNT", "OPCODE", "LEN0", "LEN1", "PAYLOAD", "CHECKSUM", "DISPATCH", "COUNT", "CHECK_STREAM",
+                  "LOAD", "PUSH", "PULL", "STORE", "READ_DONE", "REPLY"]
         current = Signal(range(len(states)))
 
         def go(name):
@@ -268,21 +277,23 @@ class LinkedBlock(wiring.Component):
                     with m.If(length < 2):
                         error(p.BAD_LENGTH)
                     with m.Else():
-                        go("CHECK_STREAM")
+                        go("COUNT")
                 with m.Else():
                     error(p.BAD_OPCODE)
-            with state("CHECK_STREAM"):
-                # rd.data is payload[1]: the beat count
+            with state("COUNT"):
+                # rd.data is payload[1]: the beat count (registered before it is checked)
                 m.d.sync += [count.eq(rd.data), done.eq(0), byte_no.eq(0), stall.eq(0), index.eq(2)]
+                go("CHECK_STREAM")
+            with state("CHECK_STREAM"):
                 m.d.comb += rd.addr.eq(2)
                 with m.If(opcode == p.WRITE):
                     with m.If(stream_id >= len(ins)):
                         error(p.BAD_STREAM)
                     for i, nb in enumerate(in_bytes):
                         with m.If(stream_id == i):
-                            with m.If(length != 2 + rd.data * nb):
+                            with m.If(length != 2 + _times(count, nb)):
                                 error(p.BAD_LENGTH)
-                            with m.Elif(rd.data == 0):
+                            with m.Elif(count == 0):
                                 reply(p.WRITE | p.REPLY, [p.WRITE_OK, 0])
                             with m.Else():
                                 go("LOAD")
@@ -291,7 +302,7 @@ class LinkedBlock(wiring.Component):
                         error(p.BAD_STREAM)
                     for j, nb in enumerate(out_bytes):
                         with m.If(stream_id == j):
-                            with m.If(1 + rd.data * nb > cfg.max_payload):
+                            with m.If(1 + _times(count, nb) > cfg.max_payload):
                                 error(p.BAD_LENGTH)
                             with m.Else():
                                 m.d.sync += index.eq(1)

@@ -13,3 +13,18 @@ SIM_LINK = HostLinkConfig(divisor=8, max_payload=64, frame_timeout_bits=40, stal
 @pytest.mark.parametrize("preset", ["mac-ternary-4x4"])
 def test_host_link_bench(preset, sim):
     run_bench(emit_design(preset, link=SIM_LINK), "verif.board.bench", sim)
+
+
+@pytest.mark.lint
+def test_linked_top_lint_wall():
+    import json
+    import subprocess
+
+    from verif.runner import VERILATOR_WAIVERS, ensure_simulator
+
+    ensure_simulator("verilator")
+    manifest = emit_design("mac-ternary-4x4", link=SIM_LINK)
+    source = manifest.parent / f"{json.loads(manifest.read_text())['top']}.v"
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", *VERILATOR_WAIVERS, str(source)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
