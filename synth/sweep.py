@@ -26,6 +26,7 @@ The sweep file (TOML)::
     [[plot]]                        # default: area (generic NAND2-eq) against ops per cycle
     x = "ops_per_cycle"             # a metric ("<flow>.<key>", "bench.<key>", "ops_per_cycle") or an axis
     y = "generic.nand2_eq"
+    lines_by = ["act_bits"]         # axes that split a series into lines (with an axis on x: all other axes)
 
 Each point (generate -> flows -> bench) is one task on a ``LocalCluster`` sized to the machine, or on the cluster
 whose scheduler ``DASK_SCHEDULER=tcp://host:port`` names. Every flow and bench result is cached under
@@ -204,8 +205,8 @@ def load(path: Path) -> Sweep:
         raise SweepError(f"{path}: [bench] needs run = \"module:function\" and optional args, vary; got {bench}")
     plots = tuple(spec.get("plot", [DEFAULT_PLOT]))
     for p in plots:
-        if set(p) - {"x", "y", "title", "log"} or not {"x", "y"} <= set(p):
-            raise SweepError(f"{path}: [[plot]] needs x and y (and optional title, log); got {p}")
+        if set(p) - {"x", "y", "title", "log", "lines_by"} or not {"x", "y"} <= set(p):
+            raise SweepError(f"{path}: [[plot]] needs x and y (and optional title, log, lines_by); got {p}")
     timeout = spec.get("timeout_s", 3600)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         raise SweepError(f"{path}: timeout_s must be a positive number of seconds, got {timeout!r}")
@@ -496,6 +497,10 @@ def fronts(outcome: Outcome) -> list[dict[str, Any]]:
     return out
 
 
+def _flow_seconds(records: list[dict[str, Any]]) -> float:
+    return sum(r.get("runtime_s") or 0 for rec in records for r in rec["reports"].values())
+
+
 def markdown(outcome: Outcome, front_list: list[dict[str, Any]]) -> str:
     sweep, records = outcome.sweep, outcome.records
     axes = list(dict.fromkeys(k for r in records for k in r["axes"]))
@@ -510,7 +515,8 @@ def markdown(outcome: Outcome, front_list: list[dict[str, Any]]) -> str:
             *(f"bench {k}" for k in bench_cols), "status"]
     lines = [f"# Sweep `{sweep.name}`", "", sweep.description, "",
              f"{len(records)} points ({outcome.computed} computed in this run, the rest cached or rejected); "
-             f"{len(outcome.failures)} failed; {outcome.elapsed_s:g} s wall. Flows: {', '.join(sweep.flows) or 'none'}"
+             f"{len(outcome.failures)} failed; {outcome.elapsed_s:g} s wall for this run; the flows' own run times "
+             f"sum to {_flow_seconds(records):,.0f} s over all points. Flows: {', '.join(sweep.flows) or 'none'}"
              + (f"; bench `{sweep.bench['run']}`" if sweep.bench else "") + ".",
              "Tools: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -543,20 +549,23 @@ def plot(outcome: Outcome, spec: dict[str, Any], path: Path) -> Path | None:
     x_is_axis = any(x_name in r["axes"] for r in rows)
     fig, ax = _axes((6.4, 4.4))
     lines: dict[tuple[str, bool, str], list[tuple[float, float]]] = {}
+    split = spec.get("lines_by", [])
     for r in rows:
-        rest = ",".join(f"{k}={v}" for k, v in r["axes"].items() if k != x_name) if x_is_axis else ""
+        rest = ",".join(f"{k}={v}" for k, v in r["axes"].items()
+                        if (k != x_name if x_is_axis else k in split))
         lines.setdefault((r["series"], r["baseline"], rest), []).append((metric(r, x_name), metric(r, y_name)))
+    grays = iter(["0.25", "0.55", "0.4", "0.7", "0.1", "0.85"] * len(lines))
     for (label, is_base, rest), xy in lines.items():
         xy.sort()
         name = f"{label} {rest}".strip() + (" (baseline)" if is_base else "")
-        style = {"color": "0.45", "linestyle": "--", "marker": "x"} if is_base else {"marker": "o"}
+        style = {"color": next(grays), "linestyle": "--", "marker": "x"} if is_base else {"marker": "o"}
         ax.plot([p[0] for p in xy], [p[1] for p in xy], label=name, linewidth=1, markersize=4, **style)
     if not x_is_axis:
         cands = [(metric(r, x_name), metric(r, y_name)) for r in rows if not r["baseline"]]
         front = [cands[i] for i in pareto(cands, _larger(x_name), _larger(y_name))]
         if front:
-            ax.plot([p[0] for p in front], [p[1] for p in front], color="black", linewidth=2, alpha=0.35,
-                    drawstyle="steps-post", label="Pareto front")
+            ax.plot([p[0] for p in front], [p[1] for p in front], color="black", linewidth=3, alpha=0.25,
+                    label="Pareto front")
             ax.scatter([p[0] for p in front], [p[1] for p in front], s=60, facecolors="none", edgecolors="black")
     if spec.get("log", not x_is_axis):
         ax.set_xscale("log")
@@ -581,7 +590,8 @@ def write(outcome: Outcome, out: Path) -> list[Path]:
     summary = {"sweep": outcome.sweep.name, "description": outcome.sweep.description,
                "flows": list(outcome.sweep.flows), "bench": outcome.sweep.bench, "points": len(outcome.records),
                "computed": outcome.computed, "failed": [r["id"] for r in outcome.failures],
-               "elapsed_s": outcome.elapsed_s, "fronts": front_list, "records": outcome.records}
+               "elapsed_s": outcome.elapsed_s, "flow_seconds": round(_flow_seconds(outcome.records), 1),
+               "fronts": front_list, "records": outcome.records}
     paths = [out / "summary.json", out / "summary.md"]
     paths[0].write_text(json.dumps(summary, indent=2) + "\n")
     paths[1].write_text(markdown(outcome, front_list))

@@ -103,7 +103,7 @@ class LinkedBlock(wiring.Component):
         mp = self.config.max_payload
         return [p.VERSION, len(self.inputs), len(self.outputs), *beats, mp & 0xFF, mp >> 8, self.status_bytes]
 
-    def elaborate(self, platform):  # noqa: C901 - one protocol state machine
+    def elaborate(self, platform):
         m = Module()
         cfg = self.config
         soft_reset = Signal()
@@ -145,7 +145,8 @@ class LinkedBlock(wiring.Component):
         status_width = sum(w for _, w in self.status_ports)
         status = Cat(*(getattr(self.block, name) for name, _ in self.status_ports),
                      Const(0, 8 * (self.status_bytes - 1) - status_width))
-        status_bytes = Array(Cat(flags) if i == 0 else status.word_select(i - 1, 8)
+        status_q = Signal(len(status))  # a snapshot, so that a counter's bytes belong to one value
+        status_bytes = Array(Cat(flags) if i == 0 else status_q.word_select(i - 1, 8)
                              for i in range(self.status_bytes))
         info = Array(Const(b, 8) for b in self.info)
         reply_kind = Signal(2)  # 0: small registers, 1: frame buffer, 2: INFO constants, 3: STATUS bytes
@@ -267,6 +268,7 @@ class LinkedBlock(wiring.Component):
                         reply(p.INFO | p.REPLY)
                         m.d.sync += [reply_len.eq(len(self.info)), reply_kind.eq(2)]
                     with m.Elif(opcode == p.STATUS):
+                        m.d.sync += status_q.eq(status)
                         reply(p.STATUS | p.REPLY)
                         m.d.sync += [reply_len.eq(self.status_bytes), reply_kind.eq(3)]
                     with m.Else():
