@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from amaranth.hdl import Array, Cat, Const, Module, ResetInserter, Shape, Signal
+from amaranth.hdl import Array, Cat, Const, Module, Mux, ResetInserter, Shape, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -126,6 +126,7 @@ class LinkedBlock(wiring.Component):
         opcode, length, index = Signal(8), Signal(16), Signal(16)
         total = Signal(8)  # running byte sum of the frame after SYNC
         stream_id, count, done = Signal(8), Signal(8), Signal(8)
+        left = Signal(8)  # beats still to move (count - done, kept as a register: no adder on the handshake)
         timeout = Signal(range(cfg.frame_timeout_bits * cfg.divisor + 1))
         stall = Signal(range(cfg.stall_limit + 1))
         flags = Signal(3)
@@ -155,7 +156,7 @@ class LinkedBlock(wiring.Component):
         body_byte = Signal(8)
 
         states = ["HUNT", "OPCODE", "LEN0", "LEN1", "PAYLOAD", "CHECKSUM", "DISPATCH", "COUNT", "CHECK_STREAM",
-                  "LOAD", "PUSH", "PULL", "STORE", "READ_DONE", "REPLY"]
+                  "LOAD", "PUSH", "PULL", "STORE", "READ_DONE", "REPLY", "SEND"]
         current = Signal(range(len(states)))
 
         def go(name):
@@ -195,7 +196,8 @@ class LinkedBlock(wiring.Component):
             m.d.comb += byte.eq(body_byte)
         with m.Else():
             m.d.comb += byte.eq(-sent_sum)
-        m.d.comb += tx.bytes.payload.eq(byte)
+        out_byte = Signal(8)
+        m.d.comb += tx.bytes.payload.eq(out_byte)
         for (_, width), s in zip(self.inputs, ins, strict=True):
             m.d.comb += s.payload.eq(beat_in[:width])
 
@@ -284,7 +286,8 @@ class LinkedBlock(wiring.Component):
                     error(p.BAD_OPCODE)
             with state("COUNT"):
                 # rd.data is payload[1]: the beat count (registered before it is checked)
-                m.d.sync += [count.eq(rd.data), done.eq(0), byte_no.eq(0), stall.eq(0), index.eq(2)]
+                m.d.sync += [count.eq(rd.data), left.eq(rd.data), done.eq(0), byte_no.eq(0), stall.eq(0),
+                             index.eq(2)]
                 go("CHECK_STREAM")
             with state("CHECK_STREAM"):
                 m.d.comb += rd.addr.eq(2)
@@ -326,8 +329,8 @@ class LinkedBlock(wiring.Component):
                     with m.If(stream_id == i):
                         m.d.comb += s.valid.eq(1)
                         with m.If(s.ready):
-                            m.d.sync += done.eq(done + 1)
-                            with m.If(done + 1 == count):
+                            m.d.sync += [done.eq(done + 1), left.eq(left - 1)]
+                            with m.If(left == 1):
                                 reply(p.WRITE | p.REPLY, [p.WRITE_OK, count])
                             with m.Else():
                                 go("LOAD")
@@ -338,9 +341,10 @@ class LinkedBlock(wiring.Component):
             with state("PULL"):
                 for j, s in enumerate(outs):
                     with m.If(stream_id == j):
-                        with m.If(s.valid & (done != count)):
+                        with m.If(s.valid & (left != 0)):
                             m.d.comb += s.ready.eq(1)
-                            m.d.sync += [beat_out.eq(s.payload), done.eq(done + 1), byte_no.eq(0)]
+                            m.d.sync += [beat_out.eq(s.payload), done.eq(done + 1), left.eq(left - 1),
+                                         byte_no.eq(0)]
                             go("STORE")
                         with m.Else():
                             go("READ_DONE")
@@ -356,13 +360,18 @@ class LinkedBlock(wiring.Component):
                              sent_sum.eq(0)]
                 go("REPLY")
             with state("REPLY"):
-                # bytes 0..3 header, 4..4+len-1 body, then the checksum; the buffer is read one cycle ahead
-                m.d.comb += [rd.addr.eq(pos - 4), tx.bytes.valid.eq(1)]
+                # bytes 0..3 header, 4..4+len-1 body, then the checksum; each byte is registered before it goes
+                # to the UART (the buffer's address for it was presented the cycle before)
+                m.d.comb += rd.addr.eq(pos - 4)
+                m.d.sync += out_byte.eq(byte)
+                go("SEND")
+            with state("SEND"):
+                m.d.comb += tx.bytes.valid.eq(1)
                 with m.If(tx.bytes.ready):
                     m.d.comb += rd.addr.eq(pos - 3)
-                    m.d.sync += [pos.eq(pos + 1), sent_sum.eq(sent_sum + byte)]
-                    with m.If(pos == 0):
-                        m.d.sync += sent_sum.eq(0)
+                    m.d.sync += [pos.eq(pos + 1), sent_sum.eq(Mux(pos == 0, 0, sent_sum + out_byte))]
                     with m.If(pos == 4 + reply_len):
                         go("HUNT")
+                    with m.Else():
+                        go("REPLY")
         return m
