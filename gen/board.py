@@ -179,6 +179,55 @@ def _netlist_cells(netlist: Path, top: str) -> dict[str, int]:
     return cells
 
 
+def _reset_button(brd: Board, platform: Any) -> str:
+    """The button that resets the design (ULX3S: power button; others: user button 0), after checking that the
+    board has what the link needs."""
+    names = {res.name for res in platform.resources.values()}
+    missing = [r for r in ("uart", "led") if r not in names]
+    if missing:
+        raise BoardError(f"board {brd.name} has no {' or '.join(missing)} resource for the host link")
+    button = next((b for b in ("button_pwr", "button") if b in names), None)
+    if button is None:
+        raise BoardError(f"board {brd.name} has no button for the reset")
+    return button
+
+
+def _link_config(clock_hz: float, baud: int) -> HostLinkConfig:
+    divisor = round(clock_hz / baud)
+    if divisor < 4 or abs(clock_hz / divisor - baud) / baud > 0.02:
+        raise BoardError(f"baud {baud} is not within 2 % of {clock_hz / 1e6:g} MHz / an integer >= 4")
+    return HostLinkConfig(divisor=divisor)
+
+
+def _run(plan: Any, work: Path, toolchain: dict[str, str], what: str, brd: Board) -> Any:
+    """Run the build plan; a design larger than the device, or any other tool failure, is a :class:`BoardError`."""
+    try:
+        return plan.execute_local(str(work), env={**os.environ, **toolchain})
+    except subprocess.CalledProcessError:
+        log = (work / "top.tim").read_text() if (work / "top.tim").exists() else ""
+        over = {bel: ua for bel, ua in _utilization(log).items() if ua[0] > ua[1]}
+        if over:
+            needs = ", ".join(f"{used:,} {bel} (the device has {avail:,})" for bel, (used, avail) in over.items())
+            raise BoardError(f"{what} needs {needs}: it does not fit {brd.name} ({brd.device}); choose a smaller "
+                             "preset or a larger board") from None
+        tail = "\n".join((log or (work / "top.rpt").read_text()).strip().splitlines()[-15:])
+        raise BoardError(f"bitstream build for {brd.name} failed, logs in {work}:\n{tail}") from None
+
+
+def _implementation(brd: Board, work: Path, clock_hz: float) -> dict[str, Any]:
+    """Cell counts of the synthesized netlist, nextpnr's utilisation and Fmax of the ``sync`` clock."""
+    nextpnr = json.loads((work / "top.report.json").read_text())
+    cells = _netlist_cells(work / "top.json", "top")
+    achieved = next(iter(nextpnr.get("fmax", {}).values()), {}).get("achieved")
+    return {
+        **{key: sum(n for c, n in cells.items() if c.startswith(types)) for key, types in CELLS[brd.family].items()},
+        "utilization": {bel: {"used": u["used"], "available": u["available"]}
+                        for bel, u in nextpnr.get("utilization", {}).items() if u["used"]},
+        "fmax_mhz": round(achieved, 1) if achieved else None,
+        "timing_met": bool(achieved and achieved >= clock_hz / 1e6),
+    }
+
+
 def build_bitstream(board_name: str, design: Design, out_root: Path = Path("build/board"),
                     clock_mhz: float | None = None, baud: int = DEFAULT_BAUD) -> dict[str, Any]:
     """Bitstream of ``design`` behind the UART host link on ``board_name``, with the JSON report (written to
@@ -192,59 +241,30 @@ def build_bitstream(board_name: str, design: Design, out_root: Path = Path("buil
     want_hz = clock_mhz * 1e6 if clock_mhz else board_hz
     clock = BoardClock(board_hz) if abs(want_hz - board_hz) < 1 else pll_clock(brd.family, board_hz, want_hz,
                                                                                  work / "pll")
-    divisor = round(clock.freq_hz / baud)
-    if divisor < 4 or abs(clock.freq_hz / divisor - baud) / baud > 0.02:
-        raise BoardError(f"baud {baud} is not within 2 % of {clock.freq_hz / 1e6:g} MHz / an integer >= 4")
-    link = HostLinkConfig(divisor=divisor)
+    link = _link_config(clock.freq_hz, baud)
     linked_top, component = linked(design, link)
-    names = {res.name for res in platform.resources.values()}
-    missing = [r for r in ("uart", "led") if r not in names]
-    if missing:
-        raise BoardError(f"board {brd.name} has no {' or '.join(missing)} resource for the host link")
-    button = next((b for b in ("button_pwr", "button") if b in names), None)
-    if button is None:
-        raise BoardError(f"board {brd.name} has no button for the reset")
-    top = BoardTop(linked_top, clock, button)
+    top = BoardTop(linked_top, clock, _reset_button(brd, platform))
 
     toolchain = {var: _tool(exe) for var, exe in TOOLCHAINS[brd.family].items()}
-    overrides = {"nextpnr_opts": "--report top.report.json --timing-allow-fail"}
-    plan = platform.build(top, name="top", do_build=False, **overrides)
-    try:
-        products = plan.execute_local(str(work), env={**os.environ, **toolchain})
-    except subprocess.CalledProcessError:
-        log = (work / "top.tim").read_text() if (work / "top.tim").exists() else ""
-        over = {bel: ua for bel, ua in _utilization(log).items() if ua[0] > ua[1]}
-        if over:
-            needs = ", ".join(f"{used:,} {bel} (the device has {avail:,})" for bel, (used, avail) in over.items())
-            raise BoardError(f"preset {design.name} behind the host link needs {needs}: it does not fit "
-                             f"{brd.name} ({brd.device}); choose a smaller preset or a larger board") from None
-        tail = "\n".join((log or (work / "top.rpt").read_text()).strip().splitlines()[-15:])
-        raise BoardError(f"bitstream build for {brd.name} failed, logs in {work}:\n{tail}") from None
+    plan = platform.build(top, name="top", do_build=False,
+                          nextpnr_opts="--report top.report.json --timing-allow-fail")
+    products = _run(plan, work, toolchain, f"preset {design.name} behind the host link", brd)
 
     bit_name = "top.bit" if brd.family == "ecp5" else "top.bin"
     bitstream = products.get(bit_name)
     (out / bit_name).write_bytes(bitstream)
-    text = to_verilog(linked_top, f"{design.config.top_name}_linked", inner=component)
-    (out / "manifest.json").write_text(json.dumps(
-        link_manifest(design, link, linked_top, component, text, f"{design.config.top_name}_linked"), indent=2)
-        + "\n")
-    nextpnr = json.loads((work / "top.report.json").read_text())
-    fmax = next(iter(nextpnr.get("fmax", {}).values()), {})
-    cells = _netlist_cells(work / "top.json", "top")
-    counts = {key: sum(n for c, n in cells.items() if c.startswith(types)) for key, types in
-              CELLS[brd.family].items()}
-    achieved = fmax.get("achieved")
+    top_name = f"{design.config.top_name}_linked"
+    text = to_verilog(linked_top, top_name, inner=component)
+    (out / "manifest.json").write_text(
+        json.dumps(link_manifest(design, link, linked_top, component, text, top_name), indent=2) + "\n")
     report = {
         "board": brd.name, "device": brd.device, "family": brd.family, "preset": design.name,
         "block": design.block.name, "config": dataclasses.asdict(design.config),
         "board_clock_mhz": board_hz / 1e6, "clock_mhz": round(clock.freq_hz / 1e6, 3),
-        "pll": clock.pll_verilog is not None, "baud": baud, "baud_error": round(clock.freq_hz / divisor / baud - 1, 5),
+        "pll": clock.pll_verilog is not None, "baud": baud,
+        "baud_error": round(clock.freq_hz / link.divisor / baud - 1, 5),
         "link": {**dataclasses.asdict(link), "info": linked_top.info},
-        **counts,
-        "utilization": {bel: {"used": u["used"], "available": u["available"]}
-                        for bel, u in nextpnr.get("utilization", {}).items() if u["used"]},
-        "fmax_mhz": round(achieved, 1) if achieved else None,
-        "timing_met": bool(achieved and achieved >= clock.freq_hz / 1e6),
+        **_implementation(brd, work, clock.freq_hz),
         "bitstream": str(out / bit_name), "bitstream_bytes": len(bitstream),
         "bitstream_sha256": hashlib.sha256(bitstream).hexdigest(),
         "build_s": round(time.monotonic() - started, 1),

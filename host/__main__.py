@@ -7,7 +7,6 @@ result against the golden model (exit status 1 on the first difference).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -29,31 +28,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    import serial  # pyserial
-
-    manifest = json.loads(args.manifest.read_text())
-    report = args.manifest.parent / "report.json"
-    baud = args.baud or (json.loads(report.read_text())["baud"] if report.exists() else 115200)
-    design = manifest["design"]
-    with serial.Serial(args.port, baud, timeout=2.0) as port:
+    board = client.Board.open(args.port, args.manifest, args.baud)
+    try:
         if args.command == "info":
-            print(client.run(client.info(), port))
+            print(board.info())
         elif args.command == "status":
-            print(client.run(client.status(design), port))
+            print(board.status())
         else:
             rng = np.random.default_rng(args.seed)
-            cfg = design["config"]
+            cfg = board.design["config"]
             lo, hi = (-1, 1) if cfg["weight_kind"] == "ternary" else (-128, 127)
             bits = cfg["act_bits"]
             for i in range(args.count):
                 w = rng.integers(lo, hi + 1, size=(args.m, args.k))
                 x = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=args.k)
                 try:
-                    y = client.run(client.gemv(design, w, x), port)
+                    y = board.send_gemv(w, x)
                 except client.LinkError as exc:
                     print(f"GEMV {i}: {exc}", file=sys.stderr)
                     return 1
                 print(f"GEMV {i}: {args.m} x {args.k} equals the golden model (y[:4] = {y[:4].tolist()})")
+    finally:
+        board.close()
     return 0
 
 

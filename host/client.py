@@ -8,8 +8,10 @@ bytes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -190,3 +192,40 @@ def run(steps: Exchange, transport: Transport) -> Any:
             out = steps.send(reply)
     except StopIteration as stop:
         return stop.value
+
+
+class Board:
+    """A board built by ``python -m gen bitstream``, on a transport (a ``serial.Serial``):
+    ``Board.open("/dev/ttyUSB0", "build/board/ulx3s-85f/mac-ternary-4x4/manifest.json").send_gemv(W, x)``."""
+
+    def __init__(self, transport: Transport, manifest: dict[str, Any]) -> None:
+        self.transport, self.manifest = transport, manifest
+        self.design = manifest["design"]
+
+    @classmethod
+    def open(cls, port: str, manifest_path: str | Path, baud: int | None = None, timeout_s: float = 2.0) -> Board:
+        """Open ``port`` at the baud rate the bitstream was built for (its ``report.json``), or ``baud``."""
+        import serial  # pyserial
+
+        manifest_path = Path(manifest_path)
+        report = manifest_path.parent / "report.json"
+        baud = baud or (json.loads(report.read_text())["baud"] if report.exists() else 115200)
+        return cls(serial.Serial(port, baud, timeout=timeout_s), json.loads(manifest_path.read_text()))
+
+    def info(self) -> Info:
+        return run(info(), self.transport)
+
+    def status(self) -> dict[str, int]:
+        return run(status(self.design), self.transport)
+
+    def reset(self) -> None:
+        run(request(p.RESET), self.transport)
+
+    def send_gemv(self, w: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """``y = W x`` on the board, checked against the golden model (:class:`LinkError` if it differs)."""
+        return run(gemv(self.design, w, x), self.transport)
+
+    def close(self) -> None:
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
