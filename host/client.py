@@ -98,10 +98,6 @@ def _status_ports(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return [q for q in manifest["ports"] if q["direction"] == "output" and q["name"].split("__")[0] not in streams]
 
 
-def _nbytes(width: int) -> int:
-    return -(-width // 8)
-
-
 def exchange(manifest: dict[str, Any], beats: dict[str, list[int]], expected: int,
              chunk: int | None = None, read_chunk: int | None = None) -> Exchange:
     """Send every input stream's beats and read ``expected`` beats of the (one) output stream.
@@ -112,8 +108,8 @@ def exchange(manifest: dict[str, Any], beats: dict[str, list[int]], expected: in
     board = yield from info()
     sinks = [s for s in manifest["streams"] if s["role"] == "sink"]
     sources = [s for s in manifest["streams"] if s["role"] == "source"]
-    widths = (tuple(_nbytes(s["payload"]["width"]) for s in sinks),
-              tuple(_nbytes(s["payload"]["width"]) for s in sources))
+    widths = (tuple(p.beat_bytes(s["payload"]["width"]) for s in sinks),
+              tuple(p.beat_bytes(s["payload"]["width"]) for s in sources))
     if (board.input_bytes, board.output_bytes) != widths or board.version != p.VERSION:
         raise LinkError(f"the board runs another design or protocol: {board}, manifest beats {widths}")
     pending = {i: list(beats.get(s["name"], [])) for i, s in enumerate(sinks)}

@@ -50,10 +50,6 @@ def _is_stream(member: wiring.Member) -> bool:
     return member.is_signature and set(member.signature.members.keys()) == {"payload", "valid", "ready"}
 
 
-def _nbytes(width: int) -> int:
-    return -(-width // 8)
-
-
 def _times(value, constant: int):
     """``value * constant`` as shifted additions (control logic; no multiplier for synthesis to map)."""
     terms = [value << k for k in range(constant.bit_length()) if constant >> k & 1]
@@ -88,18 +84,18 @@ class LinkedBlock(wiring.Component):
             else:
                 raise ValueError(f"{type(block).__name__} port {name!r} is neither a stream nor a status output: "
                                  "the host link drives streams and reads status ports only")
-        widest = max(_nbytes(w) for _, w in self.inputs + self.outputs)
+        widest = max(p.beat_bytes(w) for _, w in self.inputs + self.outputs)
         if config.max_payload < 2 + widest:
             raise ValueError(f"HostLinkConfig.max_payload must be at least {2 + widest} for a beat of "
                              f"{type(block).__name__} ({widest} bytes) with its header, got {config.max_payload}")
-        self.status_bytes = 1 + _nbytes(sum(w for _, w in self.status_ports))
+        self.status_bytes = 1 + p.beat_bytes(sum(w for _, w in self.status_ports))
         super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1), "busy": Out(1), "error": Out(1),
                           "link_error": Out(1)})
 
     @property
     def info(self) -> list[int]:
         """The INFO reply's payload (see :mod:`rtl.board.protocol`)."""
-        beats = [_nbytes(w) for _, w in self.inputs + self.outputs]
+        beats = [p.beat_bytes(w) for _, w in self.inputs + self.outputs]
         mp = self.config.max_payload
         return [p.VERSION, len(self.inputs), len(self.outputs), *beats, mp & 0xFF, mp >> 8, self.status_bytes]
 
@@ -119,14 +115,14 @@ class LinkedBlock(wiring.Component):
 
         ins = [getattr(self.block, name) for name, _ in self.inputs]
         outs = [getattr(self.block, name) for name, _ in self.outputs]
-        in_bytes = [_nbytes(w) for _, w in self.inputs]
-        out_bytes = [_nbytes(w) for _, w in self.outputs]
+        in_bytes = [p.beat_bytes(w) for _, w in self.inputs]
+        out_bytes = [p.beat_bytes(w) for _, w in self.outputs]
 
         # --- request fields and counters
         opcode, length, index = Signal(8), Signal(16), Signal(16)
         total = Signal(8)  # running byte sum of the frame after SYNC
-        stream_id, count, done = Signal(8), Signal(8), Signal(8)
-        left = Signal(8)  # beats still to move (count - done, kept as a register: no adder on the handshake)
+        stream_id, count = Signal(8), Signal(8)
+        left = Signal(8)  # beats still to move (a down-counter: no adder on the handshake); count - left are done
         timeout = Signal(range(cfg.frame_timeout_bits * cfg.divisor + 1))
         stall = Signal(range(cfg.stall_limit + 1))
         flags = Signal(3)
@@ -162,9 +158,11 @@ class LinkedBlock(wiring.Component):
         def go(name):
             m.d.sync += current.eq(states.index(name))
 
-        def reply(op, payload=()):
-            m.d.sync += [reply_op.eq(op), reply_len.eq(len(payload)), reply_kind.eq(0), pos.eq(0),
-                         sent_sum.eq(0)]
+        def reply(op, payload=(), kind=0, length=None):
+            """Send a reply next: ``payload`` from the small registers (kind 0), or ``length`` bytes of the frame
+            buffer (1), the INFO constants (2) or the STATUS snapshot (3)."""
+            m.d.sync += [reply_op.eq(op), reply_len.eq(len(payload) if length is None else length),
+                         reply_kind.eq(kind), pos.eq(0), sent_sum.eq(0)]
             m.d.sync += [small[i].eq(v) for i, v in enumerate(payload)]
             go("REPLY")
 
@@ -267,12 +265,10 @@ class LinkedBlock(wiring.Component):
                     with m.If(length != 0):
                         error(p.BAD_LENGTH)
                     with m.Elif(opcode == p.INFO):
-                        reply(p.INFO | p.REPLY)
-                        m.d.sync += [reply_len.eq(len(self.info)), reply_kind.eq(2)]
+                        reply(p.INFO | p.REPLY, kind=2, length=len(self.info))
                     with m.Elif(opcode == p.STATUS):
                         m.d.sync += status_q.eq(status)
-                        reply(p.STATUS | p.REPLY)
-                        m.d.sync += [reply_len.eq(self.status_bytes), reply_kind.eq(3)]
+                        reply(p.STATUS | p.REPLY, kind=3, length=self.status_bytes)
                     with m.Else():
                         m.d.comb += soft_reset.eq(1)
                         m.d.sync += flags.eq(0)
@@ -286,7 +282,7 @@ class LinkedBlock(wiring.Component):
                     error(p.BAD_OPCODE)
             with state("COUNT"):
                 # rd.data is payload[1]: the beat count (registered before it is checked)
-                m.d.sync += [count.eq(rd.data), left.eq(rd.data), done.eq(0), byte_no.eq(0), stall.eq(0),
+                m.d.sync += [count.eq(rd.data), left.eq(rd.data), byte_no.eq(0), stall.eq(0),
                              index.eq(2)]
                 go("CHECK_STREAM")
             with state("CHECK_STREAM"):
@@ -329,13 +325,13 @@ class LinkedBlock(wiring.Component):
                     with m.If(stream_id == i):
                         m.d.comb += s.valid.eq(1)
                         with m.If(s.ready):
-                            m.d.sync += [done.eq(done + 1), left.eq(left - 1)]
+                            m.d.sync += left.eq(left - 1)
                             with m.If(left == 1):
                                 reply(p.WRITE | p.REPLY, [p.WRITE_OK, count])
                             with m.Else():
                                 go("LOAD")
                         with m.Elif(stall == cfg.stall_limit):
-                            reply(p.WRITE | p.REPLY, [p.WRITE_STALLED, done])
+                            reply(p.WRITE | p.REPLY, [p.WRITE_STALLED, count - left])
                         with m.Else():
                             m.d.sync += stall.eq(stall + 1)
             with state("PULL"):
@@ -343,7 +339,7 @@ class LinkedBlock(wiring.Component):
                     with m.If(stream_id == j):
                         with m.If(s.valid & (left != 0)):
                             m.d.comb += s.ready.eq(1)
-                            m.d.sync += [beat_out.eq(s.payload), done.eq(done + 1), left.eq(left - 1),
+                            m.d.sync += [beat_out.eq(s.payload), left.eq(left - 1),
                                          byte_no.eq(0)]
                             go("STORE")
                         with m.Else():
@@ -355,10 +351,8 @@ class LinkedBlock(wiring.Component):
                     with m.If((stream_id == j) & (byte_no == nb - 1)):
                         go("PULL")
             with state("READ_DONE"):
-                m.d.comb += [wr.addr.eq(0), wr.data.eq(done), wr.en.eq(1)]
-                m.d.sync += [reply_op.eq(p.READ | p.REPLY), reply_len.eq(index), reply_kind.eq(1), pos.eq(0),
-                             sent_sum.eq(0)]
-                go("REPLY")
+                m.d.comb += [wr.addr.eq(0), wr.data.eq(count - left), wr.en.eq(1)]
+                reply(p.READ | p.REPLY, kind=1, length=index)
             with state("REPLY"):
                 # bytes 0..3 header, 4..4+len-1 body, then the checksum; each byte is registered before it goes
                 # to the UART (the buffer's address for it was presented the cycle before)

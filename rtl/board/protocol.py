@@ -43,6 +43,11 @@ ERRORS = {BAD_CHECKSUM: "bad checksum", BAD_OPCODE: "unknown opcode", BAD_LENGTH
 FLAG_OVERRUN, FLAG_FRAMING, FLAG_BAD_FRAME = 0, 1, 2
 
 
+def beat_bytes(width: int) -> int:
+    """Bytes a beat (or the status ports) of ``width`` bits takes on the link: whole bytes, LSB first."""
+    return -(-width // 8)
+
+
 def checksum(body: bytes) -> int:
     """The byte that makes the sum of ``body`` (opcode, length, payload) and itself 0 modulo 256."""
     return -sum(body) & 0xFF
