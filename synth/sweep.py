@@ -482,19 +482,22 @@ def _larger(name: str) -> bool:
     return name.rpartition(".")[2] in LARGER_IS_BETTER
 
 
+def _is_axis(records: list[dict[str, Any]], name: str) -> bool:
+    return any(name in r["axes"] for r in records)
+
+
+def _front(records: list[dict[str, Any]], x: str, y: str) -> list[tuple[dict[str, Any], float, float]]:
+    """The non-baseline points on the Pareto front of ``y`` against ``x``, as (record, x, y) by ascending x."""
+    rows = [(r, metric(r, x), metric(r, y)) for r in records if not r["baseline"]]
+    rows = [row for row in rows if row[1] is not None and row[2] is not None]
+    return [rows[i] for i in pareto([(u, v) for _, u, v in rows], _larger(x), _larger(y))]
+
+
 def fronts(outcome: Outcome) -> list[dict[str, Any]]:
     """Per plot whose x is a metric: the Pareto front of the non-baseline points."""
-    out = []
-    for p in outcome.sweep.plots:
-        if any(p["x"] in r["axes"] for r in outcome.records):
-            continue
-        rows = [r for r in outcome.records if not r["baseline"]
-                and metric(r, p["x"]) is not None and metric(r, p["y"]) is not None]
-        xy = [(metric(r, p["x"]), metric(r, p["y"])) for r in rows]
-        front = pareto(xy, _larger(p["x"]), _larger(p["y"]))
-        out.append({"x": p["x"], "y": p["y"], "front": [{"id": rows[i]["id"], p["x"]: xy[i][0], p["y"]: xy[i][1]}
-                                                        for i in front]})
-    return out
+    return [{"x": p["x"], "y": p["y"], "front": [{"id": r["id"], p["x"]: u, p["y"]: v}
+                                                for r, u, v in _front(outcome.records, p["x"], p["y"])]}
+            for p in outcome.sweep.plots if not _is_axis(outcome.records, p["x"])]
 
 
 def _flow_seconds(records: list[dict[str, Any]]) -> float:
@@ -546,7 +549,7 @@ def plot(outcome: Outcome, spec: dict[str, Any], path: Path) -> Path | None:
     rows = [r for r in outcome.records if metric(r, x_name) is not None and metric(r, y_name) is not None]
     if not rows:
         return None
-    x_is_axis = any(x_name in r["axes"] for r in rows)
+    x_is_axis = _is_axis(rows, x_name)
     fig, ax = _axes((6.4, 4.4))
     lines: dict[tuple[str, bool, str], list[tuple[float, float]]] = {}
     split = spec.get("lines_by", [])
@@ -561,12 +564,11 @@ def plot(outcome: Outcome, spec: dict[str, Any], path: Path) -> Path | None:
         style = {"color": next(grays), "linestyle": "--", "marker": "x"} if is_base else {"marker": "o"}
         ax.plot([p[0] for p in xy], [p[1] for p in xy], label=name, linewidth=1, markersize=4, **style)
     if not x_is_axis:
-        cands = [(metric(r, x_name), metric(r, y_name)) for r in rows if not r["baseline"]]
-        front = [cands[i] for i in pareto(cands, _larger(x_name), _larger(y_name))]
+        front = _front(rows, x_name, y_name)
         if front:
-            ax.plot([p[0] for p in front], [p[1] for p in front], color="black", linewidth=3, alpha=0.25,
-                    label="Pareto front")
-            ax.scatter([p[0] for p in front], [p[1] for p in front], s=60, facecolors="none", edgecolors="black")
+            xs, ys = [u for _, u, _ in front], [v for _, _, v in front]
+            ax.plot(xs, ys, color="black", linewidth=3, alpha=0.25, label="Pareto front")
+            ax.scatter(xs, ys, s=60, facecolors="none", edgecolors="black")
     if spec.get("log", not x_is_axis):
         ax.set_xscale("log")
         ax.set_yscale("log")
