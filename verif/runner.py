@@ -13,6 +13,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,6 +109,14 @@ def emit_design(preset: str, overrides: dict[str, Any] | None = None, link: Any 
             path = emit_linked(d, link, out_root)
         stamp.write_text(key)
         return path
+
+
+def lint_wall(manifest_path: Path) -> subprocess.CompletedProcess:
+    """``verilator --lint-only -Wall`` with the generator's documented waivers on the design of ``manifest_path``."""
+    ensure_simulator("verilator")
+    source = manifest_path.parent / f"{json.loads(manifest_path.read_text())['top']}.v"
+    return subprocess.run(["verilator", "--lint-only", "-Wall", *VERILATOR_WAIVERS, str(source)],
+                          capture_output=True, text=True)
 
 
 def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,

@@ -1,14 +1,13 @@
 """Every preset's Verilog is clean under ``verilator --lint-only -Wall`` (documented waivers only) and parses in
 Icarus."""
 
-import json
 import shutil
 import subprocess
 
 import pytest
 
 from gen.presets import load_presets
-from verif.runner import VERILATOR_WAIVERS, emit_design, ensure_simulator
+from verif.runner import emit_design, lint_wall
 
 pytestmark = pytest.mark.lint
 PRESETS = list(load_presets())
@@ -16,11 +15,7 @@ PRESETS = list(load_presets())
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_verilator_lint_wall(preset):
-    ensure_simulator("verilator")
-    manifest = emit_design(preset)
-    source = manifest.parent / f"{json.loads(manifest.read_text())['top']}.v"
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", *VERILATOR_WAIVERS, str(source)],
-                          capture_output=True, text=True)
+    proc = lint_wall(emit_design(preset))
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from rtl.board import HostLinkConfig
-from verif.runner import emit_design, run_bench, simulators
+from verif.runner import emit_design, lint_wall, run_bench, simulators
 
 #: A fast link for simulation: 8 clock cycles a bit, a 64-byte frame buffer, short stall and frame timeouts.
 SIM_LINK = HostLinkConfig(divisor=8, max_payload=64, frame_timeout_bits=40, stall_limit=64)
@@ -17,14 +17,5 @@ def test_host_link_bench(preset, sim):
 
 @pytest.mark.lint
 def test_linked_top_lint_wall():
-    import json
-    import subprocess
-
-    from verif.runner import VERILATOR_WAIVERS, ensure_simulator
-
-    ensure_simulator("verilator")
-    manifest = emit_design("mac-ternary-4x4", link=SIM_LINK)
-    source = manifest.parent / f"{json.loads(manifest.read_text())['top']}.v"
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", *VERILATOR_WAIVERS, str(source)],
-                          capture_output=True, text=True)
+    proc = lint_wall(emit_design("mac-ternary-4x4", link=SIM_LINK))
     assert proc.returncode == 0, proc.stderr[-3000:]
