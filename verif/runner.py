@@ -120,8 +120,12 @@ def lint_wall(manifest_path: Path) -> subprocess.CompletedProcess:
 
 
 def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
-              testcase: str | list[str] | None = None, waves: bool | None = None) -> None:
-    """Build (cached by simulator and Verilog hash) and run the cocotb tests of ``test_module``."""
+              testcase: str | list[str] | None = None, waves: bool | None = None,
+              sources: list[Path] | None = None, build_args: list[str] = (), env: dict[str, str] | None = None,
+              seed: int | None = None) -> Path:
+    """Build (cached by simulator and Verilog hash) and run the cocotb tests of ``test_module``; return the run
+    folder. ``sources`` replaces the design's Verilog (a gate-level netlist and its cell models, with
+    ``build_args`` for the simulator); ``env`` is passed to the bench beside the manifest."""
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
@@ -129,25 +133,33 @@ def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
     ensure_simulator(sim)
     manifest = json.loads(manifest_path.read_text())
     waves = os.environ.get("WAVES", "0") == "1" if waves is None else waves
-    key = manifest["verilog_sha256"][:16] + ("-waves" if waves else "")
+    if sources is None:
+        sources = [manifest_path.parent / f"{manifest['top']}.v"]
+        key = manifest["verilog_sha256"][:16]
+    else:
+        digest = hashlib.sha256(json.dumps(list(build_args)).encode())
+        for path in sources:
+            digest.update(path.read_bytes())
+        key = "gates-" + digest.hexdigest()[:16]
+    key += "-waves" if waves else ""
     build_dir = BUILD / "sim" / sim / key
-    source = manifest_path.parent / f"{manifest['top']}.v"
-    seed = int(os.environ.get("SEED", random.randrange(1 << 31)))
+    seed = seed if seed is not None else int(os.environ.get("SEED", random.randrange(1 << 31)))
     test_id = os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
     run_dir = build_dir / "runs" / "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in test_id)
     print(f"{manifest['preset']}: SIM={sim} SEED={seed} build={build_dir}", file=sys.stderr)
 
     runner = get_runner(sim)
-    build_args = VERILATOR_WAIVERS if sim == "verilator" else []
+    build_args = (VERILATOR_WAIVERS if sim == "verilator" else []) + list(build_args)
     with _locked(build_dir.with_suffix(".lock")):
-        runner.build(sources=[source], hdl_toplevel=manifest["top"], build_dir=build_dir,
+        runner.build(sources=sources, hdl_toplevel=manifest["top"], build_dir=build_dir,
                      build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
                      log_file=build_dir / "build.log")
     run_dir.mkdir(parents=True, exist_ok=True)
     results = runner.test(test_module=test_module, hdl_toplevel=manifest["top"], build_dir=build_dir,
                           test_dir=run_dir, testcase=testcase, seed=seed, waves=waves,
-                          timescale=("1ns", "1ps"), extra_env={"LOWBIT_MANIFEST": str(manifest_path)},
+                          timescale=("1ns", "1ps"), extra_env={"LOWBIT_MANIFEST": str(manifest_path), **(env or {})},
                           log_file=run_dir / "sim.log")
     tests, failed = get_results(results)
     assert tests > 0, f"no cocotb test ran from {test_module} (see {run_dir / 'sim.log'})"
     assert failed == 0, f"{failed} of {tests} cocotb tests failed; replay with SEED={seed} (log: {run_dir})"
+    return run_dir

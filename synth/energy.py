@@ -1,0 +1,406 @@
+"""Energy from gate-level switching activity (spec ``energy.md``): the asic flow's standard-cell netlist, per-net
+toggle counts over a window, and the liberty's power data.
+
+The model, per window:
+
+- **internal energy** of every output transition of a cell: the liberty's ``internal_power`` ``rise_power`` or
+  ``fall_power`` table of that output, looked up at the net's load and the cell's input slew, averaged over the
+  tables' related pins (which input caused a transition is not known from a zero-delay trace);
+- **input-pin energy** of every transition of an input that has its own (``related_pin``-less) table: the
+  flip-flops' clock and data pins (the clock pin of a DFFPOSX1 costs ~0.11 pJ every cycle whether its data
+  changes or not);
+- **switching energy** ``1/2 C V^2`` per transition of every net, with C the sum of the driven pins'
+  capacitances, plus :data:`WIRE_PF_PER_FANOUT` per driven pin (a stated wire-load model: the library has none
+  and there is no placement), plus :data:`OUTPUT_LOAD_PF` on a design output;
+- **leakage**: every cell's ``cell_leakage_power`` times the window.
+
+Slews are taken one level deep: a net's slew is its driver's ``rise_transition``/``fall_transition`` at the
+net's load for a :data:`NOMINAL_SLEW_NS` input; a design input is driven by :data:`INPUT_DRIVER` (the asic
+flow's ABC constraints). The clock is ideal (no clock tree): its net is charged with its pins and wire like any
+other net, two transitions a cycle.
+
+Energies come out in pJ: the tables are in pF x V^2 (OSU 0.18 um: ``capacitive_load_unit (1, pf)``, 1.8 V).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .flows import ABC_DRIVING_CELL, ABC_LOAD_PF
+
+#: Wire capacitance per driven pin (pF). A 0.18 um net to a neighbouring cell runs tens of um of metal at
+#: ~0.1 fF/um; this is the stated model in place of the wire-load tables the library does not have.
+WIRE_PF_PER_FANOUT = 0.004
+#: Load on each design output (pF), the value the asic flow gives ABC.
+OUTPUT_LOAD_PF = ABC_LOAD_PF
+#: The cell that drives each design input (as the asic flow tells ABC).
+INPUT_DRIVER = ABC_DRIVING_CELL
+#: Input slew (ns) assumed when a driver's output slew is looked up.
+NOMINAL_SLEW_NS = 0.1
+
+#: Classes of the energy split, in report order.
+CLASSES = ("datapath", "accumulators", "control", "registers_and_clock", "leakage")
+
+#: A register (or output) belongs to a class by its net name: accumulators by name; control if one bit wide or
+#: named like a handshake, counter or flag; the rest is datapath. Combinational cells take the class of the
+#: nearest register or output they feed.
+ACCUMULATOR_NAMES = re.compile(r"^(acc|prior|accumulate)")
+CONTROL_NAMES = re.compile(r"(valid|ready|token|last|first|count|nnz|nonzero|perf|error|overflow|slot|full|busy|"
+                           r"index|visited|open_block|beat|held|state|active)")
+
+
+class Table:
+    """One liberty lookup table: ``values`` over ``load`` (pF) and ``slew`` (ns) axes (either may be absent),
+    interpolated bilinearly and extrapolated linearly, as static timing tools do."""
+
+    def __init__(self, axes: dict[str, np.ndarray], values: np.ndarray) -> None:
+        self.load = axes.get("load")
+        self.slew = axes.get("slew")
+        self.values = values.reshape(len(self.load) if self.load is not None else 1,
+                                     len(self.slew) if self.slew is not None else 1) \
+            if axes.get("order", "load_first") == "load_first" else values.reshape(
+                len(self.slew) if self.slew is not None else 1, len(self.load) if self.load is not None else 1).T
+
+    def __call__(self, load: float = 0.0, slew: float = NOMINAL_SLEW_NS) -> float:
+        def weights(axis: np.ndarray | None, x: float) -> tuple[int, int, float]:
+            if axis is None or len(axis) == 1:
+                return 0, 0, 0.0
+            i = int(np.clip(np.searchsorted(axis, x) - 1, 0, len(axis) - 2))
+            return i, i + 1, (x - axis[i]) / (axis[i + 1] - axis[i])
+
+        i0, i1, u = weights(self.load, load)
+        j0, j1, v = weights(self.slew, slew)
+        t = self.values
+        return float((1 - u) * (1 - v) * t[i0, j0] + u * (1 - v) * t[i1, j0] + (1 - u) * v * t[i0, j1]
+                     + u * v * t[i1, j1])
+
+
+@dataclass
+class Pin:
+    direction: str
+    capacitance: float = 0.0
+    #: (rise, fall) energy tables: of the pin's own transitions (input pins), or per related pin (outputs)
+    power: list[tuple[Table, Table]] = field(default_factory=list)
+    #: (rise, fall) output slew tables, one pair per timing arc (outputs)
+    transitions: list[tuple[Table, Table]] = field(default_factory=list)
+    clock: bool = False
+
+
+@dataclass
+class Cell:
+    name: str
+    area: float
+    leakage_nw: float
+    pins: dict[str, Pin]
+    sequential: bool
+
+
+@dataclass
+class Library:
+    path: Path
+    voltage: float
+    cells: dict[str, Cell]
+
+
+_VARIABLES = {"total_output_net_capacitance": "load", "input_transition_time": "slew",
+              "input_net_transition": "slew"}
+
+
+def _table(group: Any, templates: dict[str, list[str]]) -> Table:
+    variables = templates.get(group.args[0] if group.args else "", [])
+    axes: dict[str, Any] = {}
+    for i, var in enumerate(variables, start=1):
+        index = group.get_array(f"index_{i}") if group.get(f"index_{i}") is not None else None
+        if index is not None and var in _VARIABLES:
+            axes[_VARIABLES[var]] = np.asarray(index, dtype=float).ravel()
+    if variables and _VARIABLES.get(variables[0]) == "slew" and "load" in axes:
+        axes["order"] = "slew_first"
+    return Table(axes, np.asarray(group.get_array("values"), dtype=float))
+
+
+@cache
+def read_liberty(path: Path) -> Library:
+    """The cells of a liberty file: pin capacitances, internal power and output slew tables, leakage."""
+    from liberty.parser import parse_liberty
+
+    lib = parse_liberty(path.read_text())
+    templates = {}
+    for kind in ("lu_table_template", "power_lut_template"):
+        for tpl in lib.get_groups(kind):
+            templates[str(tpl.args[0])] = [str(tpl[f"variable_{i}"]) for i in (1, 2, 3)
+                                          if tpl.get(f"variable_{i}") is not None]
+    voltage = float(lib.get("nom_voltage") or 1.8)
+    cells = {}
+    for group in lib.get_groups("cell"):
+        name = str(group.args[0]).strip('"')
+        pins = {}
+        for pin_group in group.get_groups("pin"):
+            pin = Pin(str(pin_group["direction"]), float(pin_group.get("capacitance") or 0.0),
+                      clock=str(pin_group.get("clock") or "false") == "true")
+            for power in pin_group.get_groups("internal_power"):
+                rise, fall = power.get_groups("rise_power"), power.get_groups("fall_power")
+                if rise and fall:
+                    pin.power.append((_table(rise[0], templates), _table(fall[0], templates)))
+            for timing in pin_group.get_groups("timing"):
+                rise, fall = timing.get_groups("rise_transition"), timing.get_groups("fall_transition")
+                if rise and fall:
+                    pin.transitions.append((_table(rise[0], templates), _table(fall[0], templates)))
+            for pin_name in pin_group.args:
+                pins[str(pin_name).strip('"')] = pin
+        cells[name] = Cell(name, float(group.get("area") or 0.0), float(group.get("cell_leakage_power") or 0.0),
+                           pins, bool(group.get_groups("ff") or group.get_groups("latch")))
+    return Library(path, voltage, cells)
+
+
+@dataclass
+class Netlist:
+    """A flat standard-cell netlist from Yosys JSON: cells with their pin bits and the names of every bit."""
+
+    top: str
+    cells: dict[str, tuple[str, dict[str, int]]]  # instance -> (cell type, pin -> bit)
+    names: dict[int, list[str]]  # bit -> its names, "net" or "net[i]", public names first
+    inputs: set[int]
+    outputs: set[int]
+    clock: int | None
+
+    @classmethod
+    def read(cls, path: Path, top: str, clock: str = "clk") -> Netlist:
+        module = json.loads(path.read_text())["modules"][top]
+        cells = {name: (cell["type"], {pin: bits[0] for pin, bits in cell["connections"].items()
+                                       if bits and isinstance(bits[0], int)})
+                 for name, cell in module["cells"].items()}
+        names: dict[int, list[str]] = defaultdict(list)
+        for name, net in sorted(module["netnames"].items(), key=lambda kv: (kv[1].get("hide_name", 0), kv[0])):
+            bits, plain = net["bits"], name.lstrip("\\")
+            for i, bit in enumerate(bits):
+                if isinstance(bit, int):
+                    names[bit].append(plain if len(bits) == 1 else f"{plain}[{i}]")  # i: position from the LSB
+        inputs, outputs = set(), set()
+        for port in module["ports"].values():
+            (inputs if port["direction"] == "input" else outputs).update(b for b in port["bits"] if isinstance(b, int))
+        clock_port = module["ports"].get(clock)
+        return cls(top, cells, dict(names), inputs, outputs, clock_port["bits"][0] if clock_port else None)
+
+
+Activity = dict[int, tuple[int, int]]  # bit -> (rises, falls) in the window
+
+
+def activity_from_trace(trace: Path, netlist: Netlist, window_ns: tuple[float, float]) -> tuple[Activity, int]:
+    """Rises and falls of every netlist bit with a change time in ``[start, end)`` of ``window_ns``, read from a
+    VCD or FST trace of a simulation of ``netlist`` (the nets of its top-level scope, matched by name).
+    Returns the activity and the number of bits that are not in the trace (constants and nets the simulator
+    did not keep; they count as quiet)."""
+    import pywellen
+
+    wave = pywellen.Waveform(str(trace))
+    per_ns = 1e-3 * _UNIT_PS[str(wave.timescale.unit)] * wave.timescale.factor
+    t0, t1 = (w / per_ns for w in window_ns)
+    scope = next(s for s in wave.all_scopes() if s.name == netlist.top)
+    traced = {var.name: var for var in scope.vars()}
+    activity: Activity = {}
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    missing = 0
+    for bit, names in netlist.names.items():
+        for name in names:
+            base, _, index = name.partition("[")
+            if base in traced:
+                if base not in cache:
+                    cache[base] = _bit_toggles(traced[base], t0, t1)
+                rises, falls = cache[base]
+                i = int(index[:-1]) if index else 0
+                activity[bit] = (int(rises[i]), int(falls[i]))
+                break
+        else:
+            missing += 1
+    return activity, missing
+
+
+_UNIT_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "ms": 1e9, "s": 1e12}
+
+
+def _bit_toggles(var: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per bit of one traced variable: rises and falls with a change time in ``[t0, t1)``."""
+    width = var.bitwidth
+    signal = var.signal
+    changes = [signal[i] for i in range(len(signal))]
+    values = [int(v.lower().replace("x", "0").replace("z", "0"), 2) if isinstance(v, str) else int(v)
+              for _, v in changes]  # an x or z bit reads as 0
+    rises, falls = np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64)
+    prev = None
+    nbytes = (width + 7) // 8
+    for (time, _), value in zip(changes, values, strict=True):
+        if prev is not None and t0 <= time < t1 and value != prev:
+            up = np.unpackbits(np.frombuffer((value & ~prev).to_bytes(nbytes, "little"), np.uint8),
+                               bitorder="little")[:width]
+            down = np.unpackbits(np.frombuffer((prev & ~value).to_bytes(nbytes, "little"), np.uint8),
+                                 bitorder="little")[:width]
+            rises += up
+            falls += down
+        prev = value
+    return rises, falls
+
+
+@dataclass
+class Energy:
+    """Energy of one window (pJ), split by class and by kind."""
+
+    total_pj: float
+    split: dict[str, float]
+    kinds: dict[str, float]  # internal, input_pins, switching, leakage
+    clock_pj: float
+    window_ns: float
+    cells: int
+    untraced_bits: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"energy_pj": round(self.total_pj, 3), "split": {k: round(v, 3) for k, v in self.split.items()},
+                "kinds": {k: round(v, 3) for k, v in self.kinds.items()}, "clock_pj": round(self.clock_pj, 3),
+                "clock_share": round(self.clock_pj / self.total_pj, 4) if self.total_pj else None,
+                "window_ns": self.window_ns, "cells": self.cells, "untraced_bits": self.untraced_bits}
+
+
+def _net_loads(lib: Library, netlist: Netlist, wire_pf_per_fanout: float
+               ) -> tuple[dict[int, float], dict[int, list[tuple[str, str]]]]:
+    """Every net's capacitance (driven pins + wire model + output load) and its driving (instance, pin)s."""
+    cap: dict[int, float] = defaultdict(float)
+    drivers: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for inst, (ctype, pins) in netlist.cells.items():
+        cell = lib.cells[ctype]
+        for pin, bit in pins.items():
+            if cell.pins[pin].direction == "input":
+                cap[bit] += cell.pins[pin].capacitance + wire_pf_per_fanout
+            else:
+                drivers[bit].append((inst, pin))
+    for bit in netlist.outputs:
+        cap[bit] += OUTPUT_LOAD_PF
+    return cap, drivers
+
+
+def _slews(lib: Library, netlist: Netlist, cap: dict[int, float],
+           drivers: dict[int, list[tuple[str, str]]]) -> dict[int, float]:
+    """A slew (ns) per net: the mean of its driver's rise and fall transition at the net's load (the driver's
+    own input slew taken as :data:`NOMINAL_SLEW_NS`); a design input is driven by :data:`INPUT_DRIVER`; the
+    clock is ideal, with the nominal slew."""
+    slews = {}
+    source = lib.cells[INPUT_DRIVER].pins
+    source_pin = next(p for p in source.values() if p.direction == "output")
+    for bit in set(cap) | set(drivers):
+        if bit == netlist.clock:  # an ideal clock: no tree, the nominal slew at every clock pin
+            slews[bit] = NOMINAL_SLEW_NS
+            continue
+        pins = [lib.cells[netlist.cells[inst][0]].pins[pin] for inst, pin in drivers.get(bit, [])] or [source_pin]
+        arcs = [arc for pin in pins for arc in pin.transitions]
+        slews[bit] = float(np.mean([(r(cap[bit]) + f(cap[bit])) / 2 for r, f in arcs])) if arcs else NOMINAL_SLEW_NS
+    return slews
+
+
+def net_class(name: str, width: int) -> str:
+    """The class of a register or output by its net name (see :data:`ACCUMULATOR_NAMES`)."""
+    base = name.partition("[")[0]
+    if ACCUMULATOR_NAMES.search(base):
+        return "accumulators"
+    if width == 1 or CONTROL_NAMES.search(base):
+        return "control"
+    return "datapath"
+
+
+def cell_classes(lib: Library, netlist: Netlist) -> dict[str, str]:
+    """Each combinational instance's class: that of the nearest register input or design output it feeds (a
+    breadth-first search backwards from them; ties go to the first of accumulators, datapath, control).
+    Flip-flops and latches are ``registers_and_clock``."""
+    widths: dict[str, int] = defaultdict(int)
+    for names in netlist.names.values():
+        widths[names[0].partition("[")[0]] += 1
+    drivers: dict[int, str] = {}
+    for inst, (ctype, pins) in netlist.cells.items():
+        for pin, bit in pins.items():
+            if lib.cells[ctype].pins[pin].direction == "output":
+                drivers[bit] = inst
+    classes: dict[str, str] = {}
+    queue: deque[tuple[int, str]] = deque()
+    seeds = []
+    for inst, (ctype, pins) in netlist.cells.items():
+        if lib.cells[ctype].sequential:
+            classes[inst] = "registers_and_clock"
+            out = next(b for p, b in pins.items() if lib.cells[ctype].pins[p].direction == "output")
+            name = netlist.names.get(out, ["?"])[0]
+            kind = net_class(name, widths[name.partition("[")[0]])
+            seeds += [(bit, kind) for p, bit in pins.items()
+                      if lib.cells[ctype].pins[p].direction == "input" and not lib.cells[ctype].pins[p].clock]
+    for bit in netlist.outputs:
+        name = netlist.names[bit][0]
+        seeds.append((bit, net_class(name, widths[name.partition("[")[0]])))
+    order = {"accumulators": 0, "datapath": 1, "control": 2}
+    queue.extend(sorted(seeds, key=lambda s: order[s[1]]))
+    while queue:
+        bit, kind = queue.popleft()
+        inst = drivers.get(bit)
+        if inst is None or inst in classes:
+            continue
+        classes[inst] = kind
+        ctype, pins = netlist.cells[inst]
+        queue.extend((b, kind) for p, b in pins.items() if lib.cells[ctype].pins[p].direction == "input")
+    for inst in netlist.cells:
+        classes.setdefault(inst, "control")  # logic that feeds no register or output (unused)
+    return classes
+
+
+def energy(lib: Library, netlist: Netlist, activity: Activity, window_ns: float, untraced_bits: int = 0,
+           wire_pf_per_fanout: float = WIRE_PF_PER_FANOUT) -> Energy:
+    """The energy of ``netlist`` over a window of ``window_ns`` with ``activity`` (see the module docstring)."""
+    cap, drivers = _net_loads(lib, netlist, wire_pf_per_fanout)
+    slews = _slews(lib, netlist, cap, drivers)
+    classes = cell_classes(lib, netlist)
+    split = dict.fromkeys(CLASSES, 0.0)
+    kinds = dict.fromkeys(("internal", "input_pins", "switching", "leakage"), 0.0)
+    clock = 0.0
+    half_cv2 = 0.5 * lib.voltage ** 2
+    for inst, (ctype, pins) in netlist.cells.items():
+        cell = lib.cells[ctype]
+        kind = classes[inst]
+        leak = cell.leakage_nw * 1e-9 * window_ns * 1e-9 * 1e12  # nW x ns -> pJ
+        split["leakage"] += leak
+        kinds["leakage"] += leak
+        inputs = [bit for pin, bit in pins.items() if cell.pins[pin].direction == "input"]
+        slew_in = float(np.mean([slews.get(b, NOMINAL_SLEW_NS) for b in inputs])) if inputs else NOMINAL_SLEW_NS
+        for pin_name, bit in pins.items():
+            pin = cell.pins[pin_name]
+            rises, falls = activity.get(bit, (0, 0))
+            if not (rises or falls) or not pin.power:
+                continue
+            if pin.direction == "input":
+                slew = slews.get(bit, NOMINAL_SLEW_NS)
+                e = sum(rises * r(slew=slew) + falls * f(slew=slew) for r, f in pin.power) / len(pin.power)
+                kinds["input_pins"] += e
+                if pin.clock:
+                    clock += e
+            else:
+                load = cap.get(bit, 0.0)
+                e = sum(rises * r(load, slew_in) + falls * f(load, slew_in) for r, f in pin.power) / len(pin.power)
+                kinds["internal"] += e
+            split[kind] += e
+    for bit, c in cap.items():
+        rises, falls = activity.get(bit, (0, 0))
+        e = half_cv2 * c * (rises + falls)
+        if not e:
+            continue
+        kinds["switching"] += e
+        if bit == netlist.clock:
+            clock += e
+            split["registers_and_clock"] += e
+        else:
+            driver = drivers.get(bit)
+            if driver:
+                split[classes[driver[0][0]]] += e
+            else:  # a design input, by its port name
+                name = netlist.names[bit][0]
+                split[net_class(name, 1 if "[" not in name else 2)] += e
+    return Energy(sum(split.values()), split, kinds, clock, window_ns, len(netlist.cells), untraced_bits)
