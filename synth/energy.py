@@ -4,8 +4,8 @@ toggle counts over a window, and the liberty's power data.
 The model, per window:
 
 - **internal energy** of every output transition of a cell: the liberty's ``internal_power`` ``rise_power`` or
-  ``fall_power`` table of that output, looked up at the net's load and the cell's input slew, averaged over the
-  tables' related pins (which input caused a transition is not known from a zero-delay trace);
+  ``fall_power`` table of that output, looked up at the net's load and the related input's slew, averaged over
+  the tables' related pins (which input caused a transition is not known from a zero-delay trace);
 - **input-pin energy** of every transition of an input that has its own (``related_pin``-less) table: the
   flip-flops' clock and data pins (the clock pin of a DFFPOSX1 costs ~0.11 pJ every cycle whether its data
   changes or not);
@@ -87,8 +87,9 @@ class Table:
 class Pin:
     direction: str
     capacitance: float = 0.0
-    #: (rise, fall) energy tables: of the pin's own transitions (input pins), or per related pin (outputs)
-    power: list[tuple[Table, Table]] = field(default_factory=list)
+    #: (related pin, rise, fall) energy tables: of the pin's own transitions (input pins; no related pin), or of
+    #: the output's transitions caused by the related pin (outputs)
+    power: list[tuple[str | None, Table, Table]] = field(default_factory=list)
     #: (rise, fall) output slew tables, one pair per timing arc (outputs)
     transitions: list[tuple[Table, Table]] = field(default_factory=list)
     clock: bool = False
@@ -148,7 +149,9 @@ def read_liberty(path: Path) -> Library:
             for power in pin_group.get_groups("internal_power"):
                 rise, fall = power.get_groups("rise_power"), power.get_groups("fall_power")
                 if rise and fall:
-                    pin.power.append((_table(rise[0], templates), _table(fall[0], templates)))
+                    related = power.get("related_pin")
+                    pin.power.append((str(related).strip('"') if related is not None else None,
+                                      _table(rise[0], templates), _table(fall[0], templates)))
             for timing in pin_group.get_groups("timing"):
                 rise, fall = timing.get_groups("rise_transition"), timing.get_groups("fall_transition")
                 if rise and fall:
@@ -259,6 +262,8 @@ class Energy:
     window_ns: float
     cells: int
     untraced_bits: int = 0
+    #: pJ by OpenSTA's instance groups (Sequential, Combinational; design inputs' nets apart) and kind
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"energy_pj": round(self.total_pj, 3), "split": {k: round(v, 3) for k, v in self.split.items()},
@@ -361,16 +366,18 @@ def energy(lib: Library, netlist: Netlist, activity: Activity, window_ns: float,
     classes = cell_classes(lib, netlist)
     split = dict.fromkeys(CLASSES, 0.0)
     kinds = dict.fromkeys(("internal", "input_pins", "switching", "leakage"), 0.0)
+    groups = {g: dict.fromkeys(("internal", "switching", "leakage"), 0.0)
+              for g in ("Sequential", "Combinational", "Inputs")}
     clock = 0.0
     half_cv2 = 0.5 * lib.voltage ** 2
     for inst, (ctype, pins) in netlist.cells.items():
         cell = lib.cells[ctype]
         kind = classes[inst]
+        group = groups["Sequential" if cell.sequential else "Combinational"]
         leak = cell.leakage_nw * 1e-9 * window_ns * 1e-9 * 1e12  # nW x ns -> pJ
         split["leakage"] += leak
         kinds["leakage"] += leak
-        inputs = [bit for pin, bit in pins.items() if cell.pins[pin].direction == "input"]
-        slew_in = float(np.mean([slews.get(b, NOMINAL_SLEW_NS) for b in inputs])) if inputs else NOMINAL_SLEW_NS
+        group["leakage"] += leak
         for pin_name, bit in pins.items():
             pin = cell.pins[pin_name]
             rises, falls = activity.get(bit, (0, 0))
@@ -378,15 +385,20 @@ def energy(lib: Library, netlist: Netlist, activity: Activity, window_ns: float,
                 continue
             if pin.direction == "input":
                 slew = slews.get(bit, NOMINAL_SLEW_NS)
-                e = sum(rises * r(slew=slew) + falls * f(slew=slew) for r, f in pin.power) / len(pin.power)
+                e = sum(rises * r(slew=slew) + falls * f(slew=slew) for _, r, f in pin.power) / len(pin.power)
                 kinds["input_pins"] += e
                 if pin.clock:
                     clock += e
             else:
                 load = cap.get(bit, 0.0)
-                e = sum(rises * r(load, slew_in) + falls * f(load, slew_in) for r, f in pin.power) / len(pin.power)
+                e = 0.0
+                for related, r, f in pin.power:
+                    slew = slews.get(pins.get(related), NOMINAL_SLEW_NS)
+                    e += rises * r(load, slew) + falls * f(load, slew)
+                e /= len(pin.power)
                 kinds["internal"] += e
             split[kind] += e
+            group["internal"] += e
     for bit, c in cap.items():
         rises, falls = activity.get(bit, (0, 0))
         e = half_cv2 * c * (rises + falls)
@@ -400,7 +412,121 @@ def energy(lib: Library, netlist: Netlist, activity: Activity, window_ns: float,
             driver = drivers.get(bit)
             if driver:
                 split[classes[driver[0][0]]] += e
+                ctype = netlist.cells[driver[0][0]][0]
+                groups["Sequential" if lib.cells[ctype].sequential else "Combinational"]["switching"] += e
             else:  # a design input, by its port name
                 name = netlist.names[bit][0]
                 split[net_class(name, 1 if "[" not in name else 2)] += e
-    return Energy(sum(split.values()), split, kinds, clock, window_ns, len(netlist.cells), untraced_bits)
+                groups["Inputs"]["switching"] += e
+    return Energy(sum(split.values()), split, kinds, clock, window_ns, len(netlist.cells), untraced_bits, groups)
+
+
+def opensta_script(liberty: Path, verilog: Path, netlist: Netlist, activity: Activity, cycles: int,
+                   period_ns: float) -> str:
+    """A Tcl script that hands OpenSTA the same netlist, loads, slews and per-pin activity (transitions per
+    clock period, from ``activity`` over ``cycles``) and reports its power. The input drivers, output loads
+    and clock slew are this model's; OpenSTA has no wire load here (compare with ``wire_pf_per_fanout = 0``).
+    Debian's OpenSTA (2019) has no activity file reader, and its ``set_power_activity -pins`` calls a missing
+    procedure, so every cell pin is set with ``sta::set_power_pin_activity`` and every input port with
+    ``set_power_activity -input_ports``."""
+    lines = [f"read_liberty {liberty}", f"read_verilog {verilog}", f"link_design {netlist.top}",
+             f"create_clock -name clk -period {period_ns} [get_ports clk]",
+             f"set_clock_transition {NOMINAL_SLEW_NS} [get_clocks clk]",
+             f"set_driving_cell -lib_cell {INPUT_DRIVER} [delete_from_list [all_inputs] [get_ports clk]]",
+             f"set_load {OUTPUT_LOAD_PF} [all_outputs]"]
+    port_names = {}
+    for bit in netlist.inputs | netlist.outputs:
+        if bit != netlist.clock:
+            port_names[bit] = netlist.names[bit][0]
+    for bit, name in sorted(port_names.items()):
+        rises, falls = activity.get(bit, (0, 0))
+        if bit in netlist.inputs:
+            lines.append(f"set_power_activity -input_ports {{{name}}} -activity {(rises + falls) / cycles:.6g} "
+                         "-duty 0.5")
+    for inst, (_, pins) in sorted(netlist.cells.items()):
+        for pin, bit in sorted(pins.items()):
+            if bit == netlist.clock:
+                continue
+            rises, falls = activity.get(bit, (0, 0))
+            lines.append(f"sta::set_power_pin_activity [get_pins {{{inst}/{pin}}}] {(rises + falls) / cycles:.6g} 0.5")
+    lines += ["report_power -digits 6", "exit", ""]
+    return "\n".join(lines)
+
+
+def read_opensta_power(report: str) -> dict[str, dict[str, float]]:
+    """``report_power``'s groups (Sequential, Combinational, Total) as ``{group: {internal, switching, leakage,
+    total}}`` in W."""
+    out = {}
+    for line in report.splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and parts[0] in ("Sequential", "Combinational", "Total"):
+            try:
+                out[parts[0]] = dict(zip(("internal", "switching", "leakage", "total"), map(float, parts[1:5]),
+                                         strict=True))
+            except ValueError:
+                continue
+    return out
+
+
+def _opensta_rule(lib: Library, netlist: Netlist, activity: Activity, cap: dict[int, float],
+                  slews: dict[int, float]) -> dict[str, float]:
+    """Internal energy (pJ) by instance group as OpenSTA 2019 counts it: every transition of an input pin
+    costs the mean of the rise and fall energies of the output arcs related to that pin, whether the output
+    changes or not (a flip-flop's output arcs are charged at every clock edge), plus the input pins' own
+    tables, mean of rise and fall per transition."""
+    out = {"Sequential": 0.0, "Combinational": 0.0}
+    for ctype, pins in netlist.cells.values():
+        cell = lib.cells[ctype]
+        group = "Sequential" if cell.sequential else "Combinational"
+        for pin_name, bit in pins.items():
+            pin = cell.pins[pin_name]
+            toggles = sum(activity.get(bit, (0, 0)))
+            if bit == netlist.clock:
+                toggles = sum(activity.get(bit, (0, 0)))
+            for related, rise, fall in pin.power:
+                if pin.direction == "input":
+                    slew = slews.get(bit, NOMINAL_SLEW_NS)
+                    out[group] += toggles * (rise(slew=slew) + fall(slew=slew)) / 2
+                elif related in pins:
+                    rel = pins[related]
+                    slew = slews.get(rel, NOMINAL_SLEW_NS)
+                    out[group] += sum(activity.get(rel, (0, 0))) * (rise(cap.get(bit, 0.0), slew)
+                                                                    + fall(cap.get(bit, 0.0), slew)) / 2
+    return out
+
+
+def _input_buffer_switching(lib: Library, netlist: Netlist, activity: Activity, cap: dict[int, float]) -> float:
+    """Switching energy (pJ) of the nets driven by cells whose every input is a design input."""
+    total = 0.0
+    for ctype, pins in netlist.cells.values():
+        cell = lib.cells[ctype]
+        ins = [b for p, b in pins.items() if cell.pins[p].direction == "input"]
+        if ins and all(b in netlist.inputs for b in ins):
+            for p, b in pins.items():
+                if cell.pins[p].direction != "input":
+                    total += 0.5 * lib.voltage ** 2 * cap.get(b, 0.0) * sum(activity.get(b, (0, 0)))
+    return total
+
+
+def opensta_check(lib_path: Path, verilog: Path, netlist: Netlist, activity: Activity, cycles: int,
+                  period_ns: float, work: Path) -> dict[str, Any]:
+    """OpenSTA's ``report_power`` for the same netlist and activity beside this model's figures without a
+    wire load (OpenSTA has none here), both in pJ over the window, by instance group and kind."""
+    import shutil
+    import subprocess
+
+    script = work / "power.tcl"
+    script.write_text(opensta_script(lib_path, verilog, netlist, activity, cycles, period_ns))
+    proc = subprocess.run([shutil.which("sta"), "-no_init", "-exit", str(script)], capture_output=True, text=True,
+                          timeout=3600)
+    (work / "power.log").write_text(proc.stdout + proc.stderr)
+    window = cycles * period_ns
+    sta = {g: {k: v * window * 1e3 for k, v in row.items()}  # W x ns -> pJ
+           for g, row in read_opensta_power(proc.stdout).items()}
+    lib = read_liberty(lib_path)
+    ours = energy(lib, netlist, activity, window, wire_pf_per_fanout=0.0)
+    cap, drivers = _net_loads(lib, netlist, 0.0)
+    return {"opensta_pj": sta, "model_pj": ours.groups, "model_total_pj": ours.total_pj, "window_ns": window,
+            "model_internal_opensta_rule_pj": _opensta_rule(lib, netlist, activity, cap,
+                                                            _slews(lib, netlist, cap, drivers)),
+            "model_input_buffer_switching_pj": _input_buffer_switching(lib, netlist, activity, cap)}

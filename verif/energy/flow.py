@@ -96,11 +96,12 @@ def ops_of(block: str, data: dict[str, np.ndarray]) -> int:
 
 
 def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray], label: str,
-            overrides: dict[str, Any] | None = None, wire_pf_per_fanout: float = energy.WIRE_PF_PER_FANOUT
-            ) -> dict[str, Any]:
+            overrides: dict[str, Any] | None = None, wire_pf_per_fanout: float = energy.WIRE_PF_PER_FANOUT,
+            opensta: bool = False) -> dict[str, Any]:
     """Run ``data`` (after ``warm``) through the RTL and the netlist of ``preset`` and return the report: the
     synth schema's design fields plus ``energy_pj``, ``ops``, ``pj_per_op``, ``split``, the window and the
-    stimulus ``label``."""
+    stimulus ``label``; with ``opensta``, also OpenSTA's power for the same activity
+    (:func:`synth.energy.opensta_check`)."""
     d = design(preset, overrides)
     manifest_path = emit_design(preset, overrides)
     gates = netlist(preset, overrides)
@@ -128,6 +129,10 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
     result = energy.energy(energy.read_liberty(lib), nets, activity, window, untraced, wire_pf_per_fanout)
     ops = ops_of(d.block.name, data)
     stat = next(iter(json.loads(gates.stat.read_text())["modules"].values()))
+    extra = {}
+    if opensta:
+        extra["opensta_check"] = energy.opensta_check(lib, gates.verilog, nets, activity, gate_run["cycles"],
+                                                      1000.0 / CLOCK_MHZ, run_dir)
     return {
         "preset": d.name, "block": d.block.name, "config": dataclasses.asdict(d.config), "flow": "energy",
         "baseline": d.baseline, "target": f"{lib.name} ({CLOCK_MHZ:g} MHz, {lib_voltage(lib)} V, zero delay)",
@@ -135,7 +140,7 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
         "area_um2": round(float(stat.get("area", 0.0)), 1), "total_cells": int(stat.get("num_cells", 0)),
         "stimulus": label, "cycles": gate_run["cycles"], "clock_mhz": CLOCK_MHZ,
         **result.as_dict(), "ops": ops, "pj_per_op": round(result.total_pj / ops, 5),
-        "wire_pf_per_fanout": wire_pf_per_fanout,
+        "wire_pf_per_fanout": wire_pf_per_fanout, **extra,
     }
 
 
