@@ -238,11 +238,11 @@ def cell_models(lib: Path, out_dir: Path) -> Path:
     source = lib.with_suffix(".v")
     if not source.is_file():
         raise FileNotFoundError(f"no cell models {source} beside the liberty {lib}")
-    text = source.read_text()
+    text = re.sub(r"^\s*specify\b.*?^\s*endspecify\b", "", source.read_text(), flags=re.S | re.M)
     out = out_dir / f"{source.stem}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.v"
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(re.sub(r"^\s*specify\b.*?^\s*endspecify\b", "", text, flags=re.S | re.M))
+        out.write_text(text)
     return out
 
 
@@ -297,7 +297,7 @@ def activity_from_trace(trace: Path, netlist: Netlist, window_ns: tuple[float, f
     per_ns = 1e-3 * _UNIT_PS[str(wave.timescale.unit)] * wave.timescale.factor
     t0, t1 = (w / per_ns for w in window_ns)
     scope = next(s for s in wave.all_scopes() if s.name == netlist.top)
-    traced = {var.name: var for var in scope.vars()}
+    traced = {var.name.lstrip("\\"): var for var in scope.vars()}  # Icarus keeps an escaped name's backslash
     activity: Activity = {}
     cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     missing = 0
@@ -331,24 +331,32 @@ _UNIT_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "ms": 1e9, "s": 1e12}
 
 
 def _bit_toggles(var: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per bit of one traced variable: rises and falls with a change time in ``[t0, t1)``."""
+    """Per bit of one traced variable: rises and falls with a change time in ``[t0, t1)``. An X or Z bit (four-
+    state simulation) holds its last known value: a transition counts only between known values."""
     width = var.bitwidth
     signal = var.signal
-    changes = [signal[i] for i in range(len(signal))]
-    values = [int(v.lower().replace("x", "0").replace("z", "0"), 2) if isinstance(v, str) else int(v)
-              for _, v in changes]  # an x or z bit reads as 0
+    full = (1 << width) - 1
     rises, falls = np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64)
-    prev = None
     nbytes = (width + 7) // 8
-    for (time, _), value in zip(changes, values, strict=True):
-        if prev is not None and t0 <= time < t1 and value != prev:
-            up = np.unpackbits(np.frombuffer((value & ~prev).to_bytes(nbytes, "little"), np.uint8),
-                               bitorder="little")[:width]
-            down = np.unpackbits(np.frombuffer((prev & ~value).to_bytes(nbytes, "little"), np.uint8),
-                                 bitorder="little")[:width]
-            rises += up
-            falls += down
-        prev = value
+    state, seen = 0, 0  # last known value of each bit, and which bits were ever known
+
+    def bits(mask: int) -> np.ndarray:
+        return np.unpackbits(np.frombuffer(mask.to_bytes(nbytes, "little"), np.uint8), bitorder="little")[:width]
+
+    for i in range(len(signal)):
+        time, value = signal[i]
+        if isinstance(value, str):
+            digits = value.lower().rjust(width, value[0] if value[0] in "xz" else "0")
+            known = int("".join("1" if c in "01" else "0" for c in digits), 2)
+            value = int("".join("1" if c == "1" else "0" for c in digits), 2)
+        else:
+            known = full
+        new_state = (state & ~known) | (value & known)
+        changed = (state ^ new_state) & seen
+        if changed and t0 <= time < t1:
+            rises += bits(changed & new_state)
+            falls += bits(changed & ~new_state & full)
+        state, seen = new_state, seen | known
     return rises, falls
 
 

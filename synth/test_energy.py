@@ -118,3 +118,17 @@ def test_toggles_counted_in_the_window_only(tmp_path):
     # v[0]: 0->1 at 1, 1->0 at 2, 0->1 at 3; v[1]: 0->1 at 1, 1->0 at 3; v[2]: 0->1 at 2, 1->0 at 3
     assert activity == {10: (2, 1), 11: (1, 1), 12: (1, 1)}
     assert np.isclose(sum(sum(a) for a in activity.values()), 7)
+
+
+def test_unknown_bits_hold_their_last_known_value(tmp_path):
+    """Four-state traces: an X or Z bit counts no transition; a known value after it counts against the last
+    known value (0 -> x -> 1 is one rise, 1 -> x -> 1 none)."""
+    vcd = tmp_path / "x.vcd"
+    vcd.write_text("\n".join([
+        "$timescale 1ns $end", "$scope module top $end", "$var wire 2 ! v [1:0] $end", "$upscope $end",
+        "$enddefinitions $end", "#0", "bxx !", "#1", "b01 !", "#2", "bx1 !", "#3", "b11 !", "#4", "b1x !",
+        "#5", "b10 !", ""]))
+    netlist = energy.Netlist("top", {}, {10: ["v[0]"], 11: ["v[1]"]}, set(), set(), None)
+    activity, _ = energy.activity_from_trace(vcd, netlist, (0.0, 10.0))
+    # v[0]: x, 1, 1, 1, x, 0 -> one fall; v[1]: x, 0, x, 1, 1, 1 -> one rise
+    assert activity == {10: (0, 1), 11: (1, 0)}

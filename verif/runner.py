@@ -122,7 +122,7 @@ def lint_wall(manifest_path: Path) -> subprocess.CompletedProcess:
 def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
               testcase: str | list[str] | None = None, waves: bool | None = None,
               sources: list[Path] | None = None, build_args: list[str] = (), env: dict[str, str] | None = None,
-              seed: int | None = None, run_name: str | None = None) -> Path:
+              seed: int | None = None, run_name: str | None = None, plusargs: list[str] = ()) -> Path:
     """Build (cached by simulator and Verilog hash) and run the cocotb tests of ``test_module``; return the run
     folder. ``sources`` replaces the design's Verilog (a gate-level netlist and its cell models, with
     ``build_args`` for the simulator); ``env`` is passed to the bench beside the manifest. The run folder is
@@ -159,7 +159,7 @@ def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
     results = runner.test(test_module=test_module, hdl_toplevel=manifest["top"], build_dir=build_dir,
                           test_dir=run_dir, testcase=testcase, seed=seed, waves=waves,
                           timescale=("1ns", "1ps"), extra_env={"LOWBIT_MANIFEST": str(manifest_path), **(env or {})},
-                          log_file=run_dir / "sim.log")
+                          plusargs=list(plusargs), log_file=run_dir / "sim.log")
     tests, failed = get_results(results)
     assert tests > 0, f"no cocotb test ran from {test_module} (see {run_dir / 'sim.log'})"
     assert failed == 0, f"{failed} of {tests} cocotb tests failed; replay with SEED={seed} (log: {run_dir})"

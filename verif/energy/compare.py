@@ -43,23 +43,33 @@ class Comparison:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _warm_shape(cfg: dict[str, Any]) -> tuple[int, int, int]:
+    """(T, K, N) of the warm-up: one weight tile against a full token block, so that every accumulator holds a
+    value before the window opens (in four-state simulation an unwritten register is X)."""
+    return cfg["max_tokens"], cfg.get("rows", cfg.get("k")), cfg.get("cols", cfg.get("n"))
+
+
 def _gemm_random(t: int, k: int, n: int, sparsity: float, seed: int = 1) -> Callable:
     def make(cfg: dict[str, Any]):
         kind = "int8" if cfg.get("weight_kind") == "int8" else "ternary"
         rng = np.random.default_rng(seed)
         x, w = stim.random_acts(rng, (t, k), cfg["act_bits"]), stim.random_weights(rng, (k, n), kind, sparsity)
-        warm_x = stim.random_acts(rng, (max(1, t // 4), k), cfg["act_bits"])
-        warm_w = stim.random_weights(rng, (k, n), kind, sparsity)
-        return {"x": x, "w": w}, {"x": warm_x, "w": warm_w}
+        wt, wk, wn = _warm_shape(cfg)
+        warm = {"x": stim.random_acts(rng, (wt, wk), cfg["act_bits"]),
+                "w": stim.random_weights(rng, (wk, wn), kind, sparsity)}
+        return {"x": x, "w": w}, warm
     return make
 
 
 def _gemm_real(layer: Callable[[], stim.RealLayer], t: int, k: int, n: int) -> Callable:
+    """Tokens ``t..2t`` of the real input against the layer's first ``k`` inputs and ``n`` outputs; the warm-up
+    takes the first tokens and another corner of the layer."""
     def make(cfg: dict[str, Any]):
         real = layer()
         w = (real.int8() if cfg.get("weight_kind") == "int8" else real.ternary())
         x = real.acts(cfg["act_bits"])
-        return {"x": x[t:2 * t, :k], "w": w[:k, :n]}, {"x": x[:max(1, t // 4), :k], "w": w[k:2 * k, n:2 * n]}
+        wt, wk, wn = _warm_shape(cfg)
+        return {"x": x[t:2 * t, :k], "w": w[:k, :n]}, {"x": x[:wt, k:k + wk], "w": w[k:k + wk, n:n + wn]}
     return make
 
 

