@@ -14,6 +14,9 @@ The model, per window:
   and there is no placement), plus :data:`OUTPUT_LOAD_PF` on a design output;
 - **leakage**: every cell's ``cell_leakage_power`` times the window.
 
+The clock's share (``clock_pj``) is the clock pins' energy, the switching of every clock net (the clock, and
+with clock gating the gated clocks) and the internal energy of the clock gates' outputs.
+
 Slews are taken one level deep: a net's slew is its driver's ``rise_transition``/``fall_transition`` at the
 net's load for a :data:`NOMINAL_SLEW_NS` input; a design input is driven by :data:`INPUT_DRIVER` (the asic
 flow's ABC constraints). The clock is ideal (no clock tree): its net is charged with its pins and wire like any
@@ -179,19 +182,23 @@ class NetlistFiles:
     top: str
 
 
-def build_netlist(design: Design, work: Path, lib: Path | None) -> NetlistFiles:
+def build_netlist(design: Design, work: Path, lib: Path | None, clock_gating: bool = False) -> NetlistFiles:
     """The asic flow's mapping of the design alone (no port registers) to the cells of ``lib``, written into
-    ``work``: Verilog for simulation, JSON with the same net names for pricing, and ``stat -liberty``. Without
-    a liberty, the generic flow's gates (priced by :func:`generic_library`)."""
+    ``work``: Verilog for simulation, JSON with the same net names for pricing, and ``stat -liberty``; with
+    ``clock_gating``, through clock gates (:func:`synth.flows.map_to_cells`). Without a liberty, the generic
+    flow's gates (priced by :func:`generic_library`)."""
     manifest = json.loads(emit(design, work / "rtl").read_text())
     top = manifest["top"]
     source = work / f"{top}.v"
     source.write_text((work / "rtl" / design.name / f"{top}.v").read_text())
     files = NetlistFiles(work / "netlist.v", work / "netlist.json", work / "stat.json", top)
     if lib is None:
+        if clock_gating:
+            raise ValueError("clock gating needs a liberty file: the gates are built from its cells")
         map_to_gates(source, top, files.verilog, files.stat, work / "map.log", files.json)
     else:
-        map_to_cells(source, top, lib, MAP_PERIOD_NS, files.verilog, files.stat, work / "map.log", files.json)
+        map_to_cells(source, top, lib, MAP_PERIOD_NS, files.verilog, files.stat, work / "map.log", files.json,
+                     clock_gating)
     return files
 
 
@@ -398,16 +405,26 @@ def _net_loads(lib: Library, netlist: Netlist, wire_pf_per_fanout: float
     return cap, drivers
 
 
+def clock_nets(lib: Library, netlist: Netlist) -> set[int]:
+    """The design's clock and every net that drives a clock pin (the gated clocks of clock gating, and the
+    inverted clock of their latches)."""
+    nets = {netlist.clock} if netlist.clock is not None else set()
+    for ctype, pins in netlist.cells.values():
+        nets.update(bit for pin, bit in pins.items() if lib.cells[ctype].pins[pin].clock)
+    return nets
+
+
 def _slews(lib: Library, netlist: Netlist, cap: dict[int, float],
            drivers: dict[int, list[tuple[str, str]]]) -> dict[int, float]:
     """A slew (ns) per net: the mean of its driver's rise and fall transition at the net's load (the driver's
-    own input slew taken as :data:`NOMINAL_SLEW_NS`); a design input is driven by :data:`INPUT_DRIVER`; the
-    clock is ideal, with the nominal slew."""
+    own input slew taken as :data:`NOMINAL_SLEW_NS`); a design input is driven by :data:`INPUT_DRIVER`; clock
+    nets are ideal (no tree), with the nominal slew."""
     slews = {}
     source = lib.cells[INPUT_DRIVER].pins if INPUT_DRIVER in lib.cells else {}
     source_pins = [p for p in source.values() if p.direction == "output"]
+    clocks = clock_nets(lib, netlist)
     for bit in set(cap) | set(drivers):
-        if bit == netlist.clock:  # an ideal clock: no tree, the nominal slew at every clock pin
+        if bit in clocks:  # an ideal clock: no tree, the nominal slew at every clock pin
             slews[bit] = NOMINAL_SLEW_NS
             continue
         pins = [lib.cells[netlist.cells[inst][0]].pins[pin] for inst, pin in drivers.get(bit, [])] or source_pins
@@ -429,7 +446,7 @@ def net_class(name: str, width: int) -> str:
 def cell_classes(lib: Library, netlist: Netlist) -> dict[str, str]:
     """Each combinational instance's class: that of the nearest register input or design output it feeds (a
     breadth-first search backwards from them; ties go to the first of accumulators, datapath, control).
-    Flip-flops and latches are ``registers_and_clock``."""
+    Flip-flops, latches and the cells that drive clock nets (clock gates) are ``registers_and_clock``."""
     widths: dict[str, int] = defaultdict(int)
     for names in netlist.names.values():
         widths[names[0].partition("[")[0]] += 1
@@ -438,7 +455,8 @@ def cell_classes(lib: Library, netlist: Netlist) -> dict[str, str]:
         for pin, bit in pins.items():
             if lib.cells[ctype].pins[pin].direction == "output":
                 drivers[bit] = inst
-    classes: dict[str, str] = {}
+    clocks = clock_nets(lib, netlist)
+    classes: dict[str, str] = {inst: "registers_and_clock" for bit, inst in drivers.items() if bit in clocks}
     queue: deque[tuple[int, str]] = deque()
     seeds = []
     for inst, (ctype, pins) in netlist.cells.items():
@@ -478,6 +496,7 @@ def energy(lib: Library, netlist: Netlist, activity: Activity, window_ns: float,
     groups = {g: dict.fromkeys(("internal", "switching", "leakage"), 0.0)
               for g in ("Sequential", "Combinational", "Inputs")}
     clock = 0.0
+    clocks = clock_nets(lib, netlist)
     half_cv2 = 0.5 * lib.voltage ** 2
     for inst, (ctype, pins) in netlist.cells.items():
         cell = lib.cells[ctype]
@@ -506,6 +525,8 @@ def energy(lib: Library, netlist: Netlist, activity: Activity, window_ns: float,
                     e += rises * r(load, slew) + falls * f(load, slew)
                 e /= len(pin.power)
                 kinds["internal"] += e
+                if bit in clocks:  # a clock gate's output
+                    clock += e
             split[kind] += e
             group["internal"] += e
     for bit, c in cap.items():
@@ -514,7 +535,7 @@ def energy(lib: Library, netlist: Netlist, activity: Activity, window_ns: float,
         if not e:
             continue
         kinds["switching"] += e
-        if bit == netlist.clock:
+        if bit in clocks:
             clock += e
             split["registers_and_clock"] += e
         else:

@@ -287,21 +287,34 @@ def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
 
 
 def map_to_cells(source: Path, top: str, lib: Path, period_ns: float, netlist: Path, stat: Path, log: Path,
-                 json_netlist: Path | None = None) -> None:
+                 json_netlist: Path | None = None, clock_gating: bool = False) -> None:
     """The asic flow's mapping of ``source`` to the standard cells of ``lib``: ``netlist`` (Verilog), its
     ``stat -liberty`` report, and, with ``json_netlist``, the same netlist as Yosys JSON with every private
     net given a plain name, so that the Verilog's net names and the JSON's agree (the energy flow maps a
-    simulation trace onto the JSON by name). All paths are in ``source``'s folder."""
+    simulation trace onto the JSON by name). All paths are in ``source``'s folder.
+
+    ``clock_gating``: every set of at least :data:`synth.clock_gate.MIN_FLOPS` flip-flops that share an enable
+    is clocked through a clock gate built from library cells (:mod:`synth.clock_gate`, Yosys ``clockgate``)
+    instead of recirculating its value through a multiplexer."""
+    from .clock_gate import ICG_NAME, ICG_PORTS, MIN_FLOPS, verilog_text
+
     work = source.parent
     constraints = work / "abc.constr"
     constraints.write_text(f"set_driving_cell {ABC_DRIVING_CELL}\nset_load {ABC_LOAD_PF}\n")
+    gating = []
+    if clock_gating:
+        (work / f"{ICG_NAME}.v").write_text(verilog_text())
+        gating = [f"clockgate -pos {ICG_NAME} {ICG_PORTS} -min_net_size {MIN_FLOPS}", f"read_verilog {ICG_NAME}.v",
+                  f"hierarchy -top {top}", "flatten", "opt_clean"]
     commands = [
-        f"read_verilog -sv {source.name}", f"synth -flatten -top {top}", f"dfflibmap -liberty {lib}",
+        f"read_liberty -lib {lib}", f"read_verilog -sv {source.name}", f"synth -flatten -top {top}", *gating,
+        f"dfflibmap -liberty {lib}",
         f"abc -D {int(period_ns * 1000)} -constr {constraints.name} -liberty {lib}",
         "opt_clean -purge", "setundef -zero",
-        "hilomap -hicell TIEHI Y -locell TIELO Y",
     ]
-    if json_netlist is not None:
+    if json_netlist is None:
+        commands.append("hilomap -hicell TIEHI Y -locell TIELO Y")
+    else:  # simulated: constants stay constants (the OSU library has no tie cells, nor models of them)
         commands += ["rename -enumerate", f"write_json {json_netlist.name}"]
     commands += [f"tee -q -o {stat.name} stat -json -liberty {lib}",
                  f"write_verilog -noattr -noexpr -simple-lhs {netlist.name}"]

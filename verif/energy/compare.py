@@ -157,11 +157,18 @@ def comparisons(model: Path | None, quick: bool = False) -> list[Comparison]:
     for fmt in ("bf16", "e4m3"):
         result.append(Comparison(f"dot-{fmt}", f"L-Mul dot unit against the exact dot unit, {fmt}, 8 lanes",
                                  (f"lmul-dot-{fmt}-x8", f"fpmul-dot-{fmt}-x8"), pair_stimuli(512, 8, 64)))
+    for preset in ("mac-ternary-16x16", "mac-int8-16x16"):
+        result.append(Comparison(f"gating-{preset}", f"{preset} with clock gating against without",
+                                 (preset + GATED, preset), gemm_stimuli(16, 64, 32)))
     slt_stimuli = tuple(Stimulus(f"random, sparsity {s:g}, clustering {'on' if c else 'off'}", s,
                                  _gemv_random(1, 96, 240, s, c)) for c in (False, True) for s in SPARSITIES)
     result.append(Comparison("slt-gemv", "SLT engine against the ternary MAC GEMV of equal peak",
                              ("slt-ternary-16x8", "mac-ternary-gemv-24x16"), slt_stimuli))
     return result
+
+
+#: A design name in a comparison: a preset, or a preset with this suffix for its clock-gated netlist.
+GATED = "+clock-gating"
 
 
 def _slug(text: str) -> str:
@@ -181,18 +188,19 @@ def run(comps: list[Comparison], out: Path, jobs: int = 2, progress: Callable[[s
                 cases.setdefault((preset, s.label), s)
 
     def one(key: tuple[str, str]) -> dict[str, Any]:
-        preset, label = key
+        name, label = key
+        preset = name.removesuffix(GATED)
         cfg = design(preset).config
         data, warm = cases[key].make(dataclasses.asdict(cfg))
         try:
-            report = flow.measure(preset, data, warm, label, opensta=opensta)
+            report = flow.measure(preset, data, warm, label, opensta=opensta, clock_gating=name.endswith(GATED))
         except (AssertionError, FileNotFoundError, RuntimeError) as exc:
             report = {"preset": preset, "stimulus": label, "error": f"{type(exc).__name__}: {exc}"}
         report["sparsity"] = cases[key].sparsity
-        path = out / "designs" / f"{preset}--{_slug(label)}.json"
+        path = out / "designs" / f"{_slug(name)}--{_slug(label)}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=2) + "\n")
-        progress(f"{preset:28} {label[:50]:50} " + (f"{report['pj_per_op']:.4g} pJ/op" if "pj_per_op" in report
+        progress(f"{name:28} {label[:50]:50} " + (f"{report['pj_per_op']:.4g} pJ/op" if "pj_per_op" in report
                                                       else report["error"].splitlines()[0]))
         return report
 
