@@ -67,6 +67,8 @@ def energy_command(args: argparse.Namespace) -> int:
     import json
 
     from . import energy, tools
+    from .activity import Netlist, activity_from_trace, trace_span_ns
+    from .liberty import read_liberty
 
     lib = tools.liberty()
     if lib is None:
@@ -88,11 +90,11 @@ def energy_command(args: argparse.Namespace) -> int:
     print("Verilator options: " + " ".join(energy.VERILATOR_NETLIST_ARGS))
     if args.trace is None:
         return 0
-    nets = energy.Netlist.read(files.json, files.top)
+    nets = Netlist.read(files.json, files.top)
     if window is None:
-        window = energy.trace_span_ns(args.trace)
-    activity, untraced = energy.activity_from_trace(args.trace, nets, window)
-    result = energy.energy(energy.read_liberty(lib), nets, activity, window[1] - window[0], untraced)
+        window = trace_span_ns(args.trace)
+    activity, untraced = activity_from_trace(args.trace, nets, window)
+    result = energy.energy(read_liberty(lib), nets, activity, window[1] - window[0], untraced)
     report = {"preset": d.name, "block": d.block.name, "trace": str(args.trace), "window_ns": list(window),
               **result.as_dict()}
     path = work / "energy.json"

@@ -32,7 +32,6 @@ import json
 import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,9 @@ import numpy as np
 from gen.manifest import emit
 from gen.presets import Design
 
-from .flows import ABC_DRIVING_CELL, ABC_LOAD_PF, map_to_cells, map_to_gates, nand2_weight
+from .activity import Activity, Netlist
+from .flows import ABC_DRIVING_CELL, ABC_LOAD_PF, map_to_cells, map_to_gates
+from .liberty import NOMINAL_SLEW_NS, Library, read_liberty
 
 #: Wire capacitance per driven pin (pF). A 0.18 um net to a neighbouring cell runs tens of um of metal at
 #: ~0.1 fF/um; this is the stated model in place of the wire-load tables the library does not have.
@@ -50,8 +51,6 @@ WIRE_PF_PER_FANOUT = 0.004
 OUTPUT_LOAD_PF = ABC_LOAD_PF
 #: The cell that drives each design input (as the asic flow tells ABC).
 INPUT_DRIVER = ABC_DRIVING_CELL
-#: Input slew (ns) assumed when a driver's output slew is looked up.
-NOMINAL_SLEW_NS = 0.1
 
 #: Classes of the energy split, in report order.
 CLASSES = ("datapath", "accumulators", "control", "registers_and_clock", "leakage")
@@ -62,112 +61,6 @@ CLASSES = ("datapath", "accumulators", "control", "registers_and_clock", "leakag
 ACCUMULATOR_NAMES = re.compile(r"^(acc|prior|accumulate)")
 CONTROL_NAMES = re.compile(r"(valid|ready|token|last|first|count|nnz|nonzero|perf|error|overflow|slot|full|busy|"
                            r"index|visited|open_block|beat|held|state|active)")
-
-
-class Table:
-    """One liberty lookup table: ``values`` over ``load`` (pF) and ``slew`` (ns) axes (either may be absent),
-    interpolated bilinearly and extrapolated linearly, as static timing tools do."""
-
-    def __init__(self, axes: dict[str, np.ndarray], values: np.ndarray) -> None:
-        self.load = axes.get("load")
-        self.slew = axes.get("slew")
-        self.values = values.reshape(len(self.load) if self.load is not None else 1,
-                                     len(self.slew) if self.slew is not None else 1) \
-            if axes.get("order", "load_first") == "load_first" else values.reshape(
-                len(self.slew) if self.slew is not None else 1, len(self.load) if self.load is not None else 1).T
-
-    def __call__(self, load: float = 0.0, slew: float = NOMINAL_SLEW_NS) -> float:
-        def weights(axis: np.ndarray | None, x: float) -> tuple[int, int, float]:
-            if axis is None or len(axis) == 1:
-                return 0, 0, 0.0
-            i = int(np.clip(np.searchsorted(axis, x) - 1, 0, len(axis) - 2))
-            return i, i + 1, (x - axis[i]) / (axis[i + 1] - axis[i])
-
-        i0, i1, u = weights(self.load, load)
-        j0, j1, v = weights(self.slew, slew)
-        t = self.values
-        return float((1 - u) * (1 - v) * t[i0, j0] + u * (1 - v) * t[i1, j0] + (1 - u) * v * t[i0, j1]
-                     + u * v * t[i1, j1])
-
-
-@dataclass
-class Pin:
-    direction: str
-    capacitance: float = 0.0
-    #: (related pin, rise, fall) energy tables: of the pin's own transitions (input pins; no related pin), or of
-    #: the output's transitions caused by the related pin (outputs)
-    power: list[tuple[str | None, Table, Table]] = field(default_factory=list)
-    #: (rise, fall) output slew tables, one pair per timing arc (outputs)
-    transitions: list[tuple[Table, Table]] = field(default_factory=list)
-    clock: bool = False
-
-
-@dataclass
-class Cell:
-    name: str
-    area: float
-    leakage_nw: float
-    pins: dict[str, Pin]
-    sequential: bool
-
-
-@dataclass
-class Library:
-    path: Path
-    voltage: float
-    cells: dict[str, Cell]
-
-
-_VARIABLES = {"total_output_net_capacitance": "load", "input_transition_time": "slew",
-              "input_net_transition": "slew"}
-
-
-def _table(group: Any, templates: dict[str, list[str]]) -> Table:
-    variables = templates.get(group.args[0] if group.args else "", [])
-    axes: dict[str, Any] = {}
-    for i, var in enumerate(variables, start=1):
-        index = group.get_array(f"index_{i}") if group.get(f"index_{i}") is not None else None
-        if index is not None and var in _VARIABLES:
-            axes[_VARIABLES[var]] = np.asarray(index, dtype=float).ravel()
-    if variables and _VARIABLES.get(variables[0]) == "slew" and "load" in axes:
-        axes["order"] = "slew_first"
-    return Table(axes, np.asarray(group.get_array("values"), dtype=float))
-
-
-@cache
-def read_liberty(path: Path) -> Library:
-    """The cells of a liberty file: pin capacitances, internal power and output slew tables, leakage."""
-    from liberty.parser import parse_liberty
-
-    lib = parse_liberty(path.read_text())
-    templates = {}
-    for kind in ("lu_table_template", "power_lut_template"):
-        for tpl in lib.get_groups(kind):
-            templates[str(tpl.args[0])] = [str(tpl[f"variable_{i}"]) for i in (1, 2, 3)
-                                          if tpl.get(f"variable_{i}") is not None]
-    voltage = float(lib.get("nom_voltage") or 1.8)
-    cells = {}
-    for group in lib.get_groups("cell"):
-        name = str(group.args[0]).strip('"')
-        pins = {}
-        for pin_group in group.get_groups("pin"):
-            pin = Pin(str(pin_group["direction"]), float(pin_group.get("capacitance") or 0.0),
-                      clock=str(pin_group.get("clock") or "false") == "true")
-            for power in pin_group.get_groups("internal_power"):
-                rise, fall = power.get_groups("rise_power"), power.get_groups("fall_power")
-                if rise and fall:
-                    related = power.get("related_pin")
-                    pin.power.append((str(related).strip('"') if related is not None else None,
-                                      _table(rise[0], templates), _table(fall[0], templates)))
-            for timing in pin_group.get_groups("timing"):
-                rise, fall = timing.get_groups("rise_transition"), timing.get_groups("fall_transition")
-                if rise and fall:
-                    pin.transitions.append((_table(rise[0], templates), _table(fall[0], templates)))
-            for pin_name in pin_group.args:
-                pins[str(pin_name).strip('"')] = pin
-        cells[name] = Cell(name, float(group.get("area") or 0.0), float(group.get("cell_leakage_power") or 0.0),
-                           pins, bool(group.get_groups("ff") or group.get_groups("latch")))
-    return Library(path, voltage, cells)
 
 
 #: The clock period the netlist is mapped for (ABC's delay target), the asic flow's default.
@@ -186,7 +79,7 @@ def build_netlist(design: Design, work: Path, lib: Path | None, clock_gating: bo
     """The asic flow's mapping of the design alone (no port registers) to the cells of ``lib``, written into
     ``work``: Verilog for simulation, JSON with the same net names for pricing, and ``stat -liberty``; with
     ``clock_gating``, through clock gates (:func:`synth.flows.map_to_cells`). Without a liberty, the generic
-    flow's gates (priced by :func:`generic_library`)."""
+    flow's gates (priced by :func:`synth.liberty.generic_library`)."""
     manifest = json.loads(emit(design, work / "rtl").read_text())
     top = manifest["top"]
     source = work / f"{top}.v"
@@ -200,43 +93,6 @@ def build_netlist(design: Design, work: Path, lib: Path | None, clock_gating: bo
         map_to_cells(source, top, lib, MAP_PERIOD_NS, files.verilog, files.stat, work / "map.log", files.json,
                      clock_gating)
     return files
-
-
-#: Relative energies of the generic gates (no liberty), in units of one NAND2 output transition with its
-#: own input pin as load: a gate's output transition costs its NAND2-equivalent weight (``synth.flows``), each
-#: driven pin adds :data:`GENERIC_PIN_LOAD`, and a flip-flop's clock pin costs :data:`GENERIC_CLOCK_PIN` per
-#: clock transition. Read off the OSU 0.18 um liberty once (a NAND2X1 output transition into one NAND2 input,
-#: internal plus switching, ~0.045 pJ; a DFFPOSX1 clock pin ~0.12 pJ a cycle, 2.7 of those) and kept fixed, so
-#: that the figures are relative, not joules.
-GENERIC_PIN_LOAD = 0.5
-GENERIC_CLOCK_PIN = 1.35
-
-
-def generic_library(netlist_json: Path) -> Library:
-    """A :class:`Library` of the generic gates and flip-flops that ``netlist_json`` uses, with the relative
-    energies above (voltage 1, so that ``1/2 C V^2`` per transition is ``C / 2``)."""
-    def const(value: float) -> Table:
-        return Table({}, np.array([[value]]))
-
-    cells = {}
-    for module in json.loads(netlist_json.read_text())["modules"].values():
-        for cell in module["cells"].values():
-            ctype = cell["type"]
-            if ctype in cells:
-                continue
-            sequential = "DFF" in ctype or "DLATCH" in ctype
-            pins = {}
-            for pin in cell["connections"]:
-                if pin in ("Y", "Q"):
-                    weight = nand2_weight(ctype) if not sequential else 1.0
-                    pins[pin] = Pin("output", power=[(None, const(weight / 2), const(weight / 2))])
-                elif pin == "C" and sequential:
-                    pins[pin] = Pin("input", 2 * GENERIC_PIN_LOAD, clock=True,
-                                    power=[(None, const(GENERIC_CLOCK_PIN), const(GENERIC_CLOCK_PIN))])
-                else:
-                    pins[pin] = Pin("input", 2 * GENERIC_PIN_LOAD)
-            cells[ctype] = Cell(ctype, nand2_weight(ctype), 0.0, pins, sequential)
-    return Library(netlist_json, 1.0, cells)
 
 
 def cell_models(lib: Path, out_dir: Path) -> Path:
@@ -258,113 +114,6 @@ def cell_models(lib: Path, out_dir: Path) -> Path:
 #: optimization, since compiling dominates short runs.
 VERILATOR_NETLIST_ARGS = ["-Wno-MINTYPMAXDLY", "-Wno-SPECIFYIGN", "-Wno-IMPLICIT", "-Wno-fatal",
                           "--trace-depth", "1", "--trace-underscore", "-CFLAGS", "-O0"]
-
-
-@dataclass
-class Netlist:
-    """A flat standard-cell netlist from Yosys JSON: cells with their pin bits and the names of every bit."""
-
-    top: str
-    cells: dict[str, tuple[str, dict[str, int]]]  # instance -> (cell type, pin -> bit)
-    names: dict[int, list[str]]  # bit -> its names, "net" or "net[i]", public names first
-    inputs: set[int]
-    outputs: set[int]
-    clock: int | None
-
-    @classmethod
-    def read(cls, path: Path, top: str, clock: str = "clk") -> Netlist:
-        module = json.loads(path.read_text())["modules"][top]
-        cells = {name: (cell["type"], {pin: bits[0] for pin, bits in cell["connections"].items()
-                                       if bits and isinstance(bits[0], int)})
-                 for name, cell in module["cells"].items()}
-        names: dict[int, list[str]] = defaultdict(list)
-        for name, net in sorted(module["netnames"].items(), key=lambda kv: (kv[1].get("hide_name", 0), kv[0])):
-            bits, plain = net["bits"], name.lstrip("\\")
-            for i, bit in enumerate(bits):
-                if isinstance(bit, int):
-                    names[bit].append(plain if len(bits) == 1 else f"{plain}[{i}]")  # i: position from the LSB
-        inputs, outputs = set(), set()
-        for port in module["ports"].values():
-            (inputs if port["direction"] == "input" else outputs).update(b for b in port["bits"] if isinstance(b, int))
-        clock_port = module["ports"].get(clock)
-        return cls(top, cells, dict(names), inputs, outputs, clock_port["bits"][0] if clock_port else None)
-
-
-Activity = dict[int, tuple[int, int]]  # bit -> (rises, falls) in the window
-
-
-def activity_from_trace(trace: Path, netlist: Netlist, window_ns: tuple[float, float]) -> tuple[Activity, int]:
-    """Rises and falls of every netlist bit with a change time in ``[start, end)`` of ``window_ns``, read from a
-    VCD or FST trace of a simulation of ``netlist`` (the nets of its top-level scope, matched by name).
-    Returns the activity and the number of bits that are not in the trace (constants and nets the simulator
-    did not keep; they count as quiet)."""
-    import pywellen
-
-    wave = pywellen.Waveform(str(trace))
-    per_ns = 1e-3 * _UNIT_PS[str(wave.timescale.unit)] * wave.timescale.factor
-    t0, t1 = (w / per_ns for w in window_ns)
-    scope = next(s for s in wave.all_scopes() if s.name == netlist.top)
-    traced = {var.name.lstrip("\\"): var for var in scope.vars()}  # Icarus keeps an escaped name's backslash
-    activity: Activity = {}
-    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    missing = 0
-    for bit, names in netlist.names.items():
-        for name in names:
-            base, _, index = name.partition("[")
-            if base in traced:
-                if base not in cache:
-                    cache[base] = _bit_toggles(traced[base], t0, t1)
-                rises, falls = cache[base]
-                i = int(index[:-1]) if index else 0
-                activity[bit] = (int(rises[i]), int(falls[i]))
-                break
-        else:
-            missing += 1
-    return activity, missing
-
-
-def trace_span_ns(trace: Path) -> tuple[float, float]:
-    """The first and last time step of a trace, in ns."""
-    import pywellen
-
-    wave = pywellen.Waveform(str(trace))
-    per_ns = 1e-3 * _UNIT_PS[str(wave.timescale.unit)] * wave.timescale.factor
-    times = [t for var in wave.all_vars() for t in (var.signal[0][0], var.signal[len(var.signal) - 1][0])
-             if len(var.signal)]
-    return min(times) * per_ns, max(times) * per_ns + 1e-9
-
-
-_UNIT_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "ms": 1e9, "s": 1e12}
-
-
-def _bit_toggles(var: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per bit of one traced variable: rises and falls with a change time in ``[t0, t1)``. An X or Z bit (four-
-    state simulation) holds its last known value: a transition counts only between known values."""
-    width = var.bitwidth
-    signal = var.signal
-    full = (1 << width) - 1
-    rises, falls = np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64)
-    nbytes = (width + 7) // 8
-    state, seen = 0, 0  # last known value of each bit, and which bits were ever known
-
-    def bits(mask: int) -> np.ndarray:
-        return np.unpackbits(np.frombuffer(mask.to_bytes(nbytes, "little"), np.uint8), bitorder="little")[:width]
-
-    for i in range(len(signal)):
-        time, value = signal[i]
-        if isinstance(value, str):
-            digits = value.lower().rjust(width, value[0] if value[0] in "xz" else "0")
-            known = int("".join("1" if c in "01" else "0" for c in digits), 2)
-            value = int("".join("1" if c == "1" else "0" for c in digits), 2)
-        else:
-            known = full
-        new_state = (state & ~known) | (value & known)
-        changed = (state ^ new_state) & seen
-        if changed and t0 <= time < t1:
-            rises += bits(changed & new_state)
-            falls += bits(changed & ~new_state & full)
-        state, seen = new_state, seen | known
-    return rises, falls
 
 
 @dataclass
@@ -611,8 +360,6 @@ def _opensta_rule(lib: Library, netlist: Netlist, activity: Activity, cap: dict[
         for pin_name, bit in pins.items():
             pin = cell.pins[pin_name]
             toggles = sum(activity.get(bit, (0, 0)))
-            if bit == netlist.clock:
-                toggles = sum(activity.get(bit, (0, 0)))
             for related, rise, fall in pin.power:
                 if pin.direction == "input":
                     slew = slews.get(bit, NOMINAL_SLEW_NS)

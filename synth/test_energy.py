@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from synth import energy, tools
+from synth.activity import Netlist, activity_from_trace
+from synth.liberty import read_liberty
 
 LIB = tools.liberty()
 needs_liberty = pytest.mark.skipif(LIB is None, reason=f"no liberty file ({tools.DEFAULT_LIBERTY}, Debian's "
@@ -23,7 +25,7 @@ def bilerp(load, slew, loads, slews, rows):
     return lerp(load, *loads, lerp(slew, *slews, *rows[0]), lerp(slew, *slews, *rows[1]))
 
 
-def toggle_flop(tmp_path: Path) -> energy.Netlist:
+def toggle_flop(tmp_path: Path) -> Netlist:
     """A DFFPOSX1 whose D is its own Q through an INVX1: Q toggles every cycle."""
     netlist = {"modules": {"toggle": {
         "ports": {"clk": {"direction": "input", "bits": [2]}, "q": {"direction": "output", "bits": [3]}},
@@ -32,7 +34,7 @@ def toggle_flop(tmp_path: Path) -> energy.Netlist:
         "netnames": {"clk": {"bits": [2]}, "q": {"bits": [3]}, "d": {"bits": [4]}}}}}
     path = tmp_path / "toggle.json"
     path.write_text(json.dumps(netlist))
-    return energy.Netlist.read(path, "toggle")
+    return Netlist.read(path, "toggle")
 
 
 @needs_liberty
@@ -43,7 +45,7 @@ def test_flop_toggling_every_cycle_equals_the_hand_calculation(tmp_path):
     netlist.outputs.clear()
     n = 1000
     activity = {2: (n, n), 3: (n // 2, n // 2), 4: (n // 2, n // 2)}
-    got = energy.energy(energy.read_liberty(LIB), netlist, activity, window_ns=10.0 * n, wire_pf_per_fanout=0.0)
+    got = energy.energy(read_liberty(LIB), netlist, activity, window_ns=10.0 * n, wire_pf_per_fanout=0.0)
 
     c_clk, c_q, c_d = 0.0279235, 0.00932456, 0.00882947  # DFFPOSX1 CLK, INVX1 A, DFFPOSX1 D
     slew_clk = 0.1  # the ideal clock's nominal slew
@@ -85,7 +87,7 @@ def test_flop_toggling_every_cycle_equals_the_hand_calculation(tmp_path):
 
 @needs_liberty
 def test_liberty_tables_interpolate_and_extrapolate_linearly():
-    lib = energy.read_liberty(LIB)
+    lib = read_liberty(LIB)
     (_, rise, fall), = lib.cells["INVX1"].pins["Y"].power
     assert rise(0.005, 0.06) == pytest.approx(0.023555)  # a grid point
     assert rise(0.15, 1.2) == pytest.approx(0.057524)
@@ -112,8 +114,8 @@ def test_toggles_counted_in_the_window_only(tmp_path):
         "$timescale 1ps $end", "$scope module top $end", "$var wire 3 ! v [2:0] $end", "$upscope $end",
         "$enddefinitions $end", "#0", "b000 !", "#1000", "b011 !", "#2000", "b110 !", "#3000", "b001 !",
         "#4000", "b111 !", ""]))
-    netlist = energy.Netlist("top", {}, {10: ["v[0]"], 11: ["v[1]"], 12: ["v[2]"]}, set(), set(), None)
-    activity, missing = energy.activity_from_trace(vcd, netlist, (1.0, 4.0))  # ns: changes at 1, 2, 3
+    netlist = Netlist("top", {}, {10: ["v[0]"], 11: ["v[1]"], 12: ["v[2]"]}, set(), set(), None)
+    activity, missing = activity_from_trace(vcd, netlist, (1.0, 4.0))  # ns: changes at 1, 2, 3
     assert missing == 0
     # v[0]: 0->1 at 1, 1->0 at 2, 0->1 at 3; v[1]: 0->1 at 1, 1->0 at 3; v[2]: 0->1 at 2, 1->0 at 3
     assert activity == {10: (2, 1), 11: (1, 1), 12: (1, 1)}
@@ -128,7 +130,7 @@ def test_unknown_bits_hold_their_last_known_value(tmp_path):
         "$timescale 1ns $end", "$scope module top $end", "$var wire 2 ! v [1:0] $end", "$upscope $end",
         "$enddefinitions $end", "#0", "bxx !", "#1", "b01 !", "#2", "bx1 !", "#3", "b11 !", "#4", "b1x !",
         "#5", "b10 !", ""]))
-    netlist = energy.Netlist("top", {}, {10: ["v[0]"], 11: ["v[1]"]}, set(), set(), None)
-    activity, _ = energy.activity_from_trace(vcd, netlist, (0.0, 10.0))
+    netlist = Netlist("top", {}, {10: ["v[0]"], 11: ["v[1]"]}, set(), set(), None)
+    activity, _ = activity_from_trace(vcd, netlist, (0.0, 10.0))
     # v[0]: x, 1, 1, 1, x, 0 -> one fall; v[1]: x, 0, x, 1, 1, 1 -> one rise
     assert activity == {10: (0, 1), 11: (1, 0)}

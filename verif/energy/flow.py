@@ -23,7 +23,9 @@ import numpy as np
 from gen.manifest import source_digest, tool_versions
 from gen.presets import design
 from synth import energy, tools
+from synth.activity import Netlist, activity_from_trace
 from synth.flows import nand2_weight
+from synth.liberty import generic_library, read_liberty
 from verif.bench import CLOCK_NS
 from verif.runner import BUILD, _generator_digest, _locked, emit_design, run_bench
 
@@ -125,18 +127,18 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
     for key in () if delays else ("outputs", "window_ns"):
         if gate_run[key] != rtl_run[key]:
             raise NetlistMismatch(f"{preset}: the netlist's {key} differ from the RTL's on {label}")
-    nets = energy.Netlist.read(gates.json, gates.top)
-    activity, untraced = energy.activity_from_trace(trace, nets, tuple(gate_run["window_ns"]))
+    nets = Netlist.read(gates.json, gates.top)
+    activity, untraced = activity_from_trace(trace, nets, tuple(gate_run["window_ns"]))
     trace.unlink()
     window = gate_run["window_ns"][1] - gate_run["window_ns"][0]
-    library = energy.read_liberty(lib) if lib else energy.generic_library(gates.json)
+    library = read_liberty(lib) if lib else generic_library(gates.json)
     result = energy.energy(library, nets, activity, window, untraced, wire_pf_per_fanout if lib else 0.0)
     ops = ops_of(d.block.name, data)
     stat = next(iter(json.loads(gates.stat.read_text())["modules"].values()))
     extra = {}
     if lib is None:
         extra["nand2_eq"] = round(sum(nand2_weight(c) * n for c, n in stat["num_cells_by_type"].items()), 1)
-        extra["units"] = ("relative: generic gates, one NAND2 output transition = 1 (synth.energy.generic_library), "
+        extra["units"] = ("relative: generic gates, one NAND2 output transition = 1 (synth.liberty.generic_library), "
                           "not pJ; no liberty file")
     if opensta and lib:
         extra["opensta_check"] = energy.opensta_check(lib, gates.verilog, nets, activity, gate_run["cycles"],

@@ -19,7 +19,6 @@ simulations short; the slice is stated in each result.
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from dataclasses import dataclass
 from functools import cache
@@ -126,6 +125,3 @@ def smollm2(wheel: Path) -> RealLayer:
     w = load(SMOLLM2["layer"])  # (out, in) as GGUF stores it
     return RealLayer(f"SmolLM2-135M {SMOLLM2['layer'][:-7]}", w.T.copy(), x)
 
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
