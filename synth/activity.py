@@ -94,6 +94,8 @@ def _bit_toggles(var: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray
     state simulation) holds its last known value: a transition counts only between known values."""
     width = var.bitwidth
     signal = var.signal
+    if width == 1:
+        return _single_bit_toggles(signal, t0, t1)
     full = (1 << width) - 1
     rises, falls = np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64)
     nbytes = (width + 7) // 8
@@ -117,3 +119,17 @@ def _bit_toggles(var: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray
             falls += bits(changed & ~new_state & full)
         state, seen = new_state, seen | known
     return rises, falls
+
+
+def _single_bit_toggles(signal: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_bit_toggles` for a one-bit variable (most nets of a netlist), with numpy."""
+    changes = [signal[i] for i in range(len(signal))]
+    if not changes:
+        return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    times = np.array([t for t, _ in changes], dtype=np.float64)
+    values = np.array([v if isinstance(v, int) else (int(v) if v in ("0", "1") else -1) for _, v in changes])
+    known = values >= 0
+    times, values = times[known], values[known]  # an X or Z holds the last known value
+    step = np.diff(values)
+    inside = (times[1:] >= t0) & (times[1:] < t1)
+    return np.array([np.count_nonzero(inside & (step > 0))]), np.array([np.count_nonzero(inside & (step < 0))])

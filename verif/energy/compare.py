@@ -146,11 +146,11 @@ def comparisons(model: Path | None, quick: bool = False, sparsities: tuple[float
 
     result = [
         Comparison("mac-gemm", "Ternary against int8 MAC array, 16 x 16, GEMM (weight-stationary)",
-                   ("mac-ternary-16x16", "mac-int8-16x16"), gemm_stimuli(16, 64, 32)),
+                   ("mac-ternary-16x16", "mac-int8-16x16"), gemm_stimuli(16, 32, 16)),
         Comparison("mac-gemv", "Ternary against int8 MAC array, 16 x 16, GEMV (weight-streaming)",
-                   ("mac-ternary-gemv-16x16", "mac-int8-gemv-16x16"), gemm_stimuli(2, 128, 64)),
+                   ("mac-ternary-gemv-16x16", "mac-int8-gemv-16x16"), gemm_stimuli(2, 64, 32)),
         Comparison("lut-core", "LUT tensor core against both MAC arrays at 256 MACs a cycle, GEMM",
-                   ("lut-ternary-16x16", "mac-ternary-16x16", "mac-int8-16x16"), gemm_stimuli(16, 64, 32)),
+                   ("lut-ternary-16x16", "mac-ternary-16x16", "mac-int8-16x16"), gemm_stimuli(16, 32, 16)),
     ]
     for fmt in ("e4m3", "e5m2", "bf16", "fp16", "fp32"):
         result.append(Comparison(f"lmul-{fmt}", f"L-Mul against the exact multiplier, {fmt}",
@@ -160,7 +160,7 @@ def comparisons(model: Path | None, quick: bool = False, sparsities: tuple[float
                                  (f"lmul-dot-{fmt}-x8", f"fpmul-dot-{fmt}-x8"), pair_stimuli(512, 8, 64)))
     for preset in ("mac-ternary-16x16", "mac-int8-16x16"):
         result.append(Comparison(f"gating-{preset}", f"{preset} with clock gating against without",
-                                 (preset + GATED, preset), gemm_stimuli(16, 64, 32)))
+                                 (preset + GATED, preset), gemm_stimuli(16, 32, 16)))
     slt_stimuli = tuple(Stimulus(f"random, sparsity {s:g}, clustering {'on' if c else 'off'}", s,
                                  _gemv_random(1, 96, 240, s, c)) for c in (False, True) for s in sparsities)
     result.append(Comparison("slt-gemv", "SLT engine against the ternary MAC GEMV of equal peak",
