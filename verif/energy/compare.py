@@ -177,7 +177,7 @@ def _slug(text: str) -> str:
 
 
 def run(comps: list[Comparison], out: Path, jobs: int = 2, progress: Callable[[str], None] = print,
-        opensta: bool = False) -> dict[str, Any]:
+        opensta: bool = False, delays: bool = False) -> dict[str, Any]:
     """Measure every (design, stimulus) of ``comps`` once (a design and stimulus shared by two comparisons is
     measured once), ``jobs`` at a time; write the reports and the summary into ``out``."""
     from gen.presets import design
@@ -194,7 +194,8 @@ def run(comps: list[Comparison], out: Path, jobs: int = 2, progress: Callable[[s
         cfg = design(preset).config
         data, warm = cases[key].make(dataclasses.asdict(cfg))
         try:
-            report = flow.measure(preset, data, warm, label, opensta=opensta, clock_gating=name.endswith(GATED))
+            report = flow.measure(preset, data, warm, label, opensta=opensta, clock_gating=name.endswith(GATED),
+                                  delays=delays)
         except (AssertionError, FileNotFoundError, RuntimeError) as exc:
             report = {"preset": preset, "stimulus": label, "error": f"{type(exc).__name__}: {exc}"}
         report["sparsity"] = cases[key].sparsity
