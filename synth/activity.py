@@ -47,9 +47,9 @@ Activity = dict[int, tuple[int, int]]  # bit -> (rises, falls) in the window
 
 def activity_from_trace(trace: Path, netlist: Netlist, window_ns: tuple[float, float]) -> tuple[Activity, int]:
     """Rises and falls of every netlist bit with a change time in ``[start, end)`` of ``window_ns``, read from a
-    VCD or FST trace of a simulation of ``netlist`` (the nets of its top-level scope, matched by name).
-    Returns the activity and the number of bits that are not in the trace (constants and nets the simulator
-    did not keep; they count as quiet)."""
+    VCD or FST trace of a simulation of ``netlist`` (the nets of its top-level scope, matched by name; one pass
+    over the trace). Returns the activity and the number of bits that are not in the trace (constants and nets
+    the simulator did not keep; they count as quiet)."""
     import pywellen
 
     wave = pywellen.Waveform(str(trace))
@@ -57,16 +57,23 @@ def activity_from_trace(trace: Path, netlist: Netlist, window_ns: tuple[float, f
     t0, t1 = (w / per_ns for w in window_ns)
     scope = next(s for s in wave.all_scopes() if s.name == netlist.top)
     traced = {var.name.lstrip("\\"): var for var in scope.vars()}  # Icarus keeps an escaped name's backslash
+    wanted: dict[str, Any] = {}
+    for names in netlist.names.values():
+        for name in names:
+            base = name.partition("[")[0]
+            if base in traced:
+                wanted[base] = traced[base]
+    ids = {str(var.signal_id): var for var in wanted.values()}
+    changes: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    wave.stream_changes(lambda time, sid, value: changes[str(sid)].append((time, value)), list(ids.values()))
+    toggles = {base: _bit_toggles(changes[str(var.signal_id)], var.bitwidth, t0, t1) for base, var in wanted.items()}
     activity: Activity = {}
-    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     missing = 0
     for bit, names in netlist.names.items():
         for name in names:
             base, _, index = name.partition("[")
-            if base in traced:
-                if base not in cache:
-                    cache[base] = _bit_toggles(traced[base], t0, t1)
-                rises, falls = cache[base]
+            if base in toggles:
+                rises, falls = toggles[base]
                 i = int(index[:-1]) if index else 0
                 activity[bit] = (int(rises[i]), int(falls[i]))
                 break
@@ -89,13 +96,12 @@ def trace_span_ns(trace: Path) -> tuple[float, float]:
 _UNIT_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "ms": 1e9, "s": 1e12}
 
 
-def _bit_toggles(var: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per bit of one traced variable: rises and falls with a change time in ``[t0, t1)``. An X or Z bit (four-
-    state simulation) holds its last known value: a transition counts only between known values."""
-    width = var.bitwidth
-    signal = var.signal
+def _bit_toggles(changes: list[tuple[int, Any]], width: int, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per bit of one traced variable, from its ``(time, value)`` changes: rises and falls with a change time in
+    ``[t0, t1)``. An X or Z bit (four-state simulation) holds its last known value: a transition counts only
+    between known values."""
     if width == 1:
-        return _single_bit_toggles(signal, t0, t1)
+        return _single_bit_toggles(changes, t0, t1)
     full = (1 << width) - 1
     rises, falls = np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64)
     nbytes = (width + 7) // 8
@@ -104,8 +110,7 @@ def _bit_toggles(var: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray
     def bits(mask: int) -> np.ndarray:
         return np.unpackbits(np.frombuffer(mask.to_bytes(nbytes, "little"), np.uint8), bitorder="little")[:width]
 
-    for i in range(len(signal)):
-        time, value = signal[i]
+    for time, value in changes:
         if isinstance(value, str):
             digits = value.lower().rjust(width, value[0] if value[0] in "xz" else "0")
             known = int("".join("1" if c in "01" else "0" for c in digits), 2)
@@ -121,9 +126,8 @@ def _bit_toggles(var: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray
     return rises, falls
 
 
-def _single_bit_toggles(signal: Any, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+def _single_bit_toggles(changes: list[tuple[int, Any]], t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_bit_toggles` for a one-bit variable (most nets of a netlist), with numpy."""
-    changes = [signal[i] for i in range(len(signal))]
     if not changes:
         return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     times = np.array([t for t, _ in changes], dtype=np.float64)
