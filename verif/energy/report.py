@@ -77,8 +77,8 @@ def plot_sparsity(summary: dict[str, Any], path: Path) -> Path | None:
 
 
 def plot_area(summary: dict[str, Any], path: Path) -> Path | None:
-    """pJ per operation against standard-cell area, one point per design (on the first stimulus of its first
-    comparison with a real-data row, else its first row)."""
+    """pJ per operation against standard-cell area, one point per design: its first comparison's first stimulus
+    without a sparsity axis (real data, for the arrays), else the first stimulus."""
     points = {}
     for comp in summary["comparisons"]:
         rows = [r for r in comp["rows"] if r["sparsity"] is None] or comp["rows"]
