@@ -136,14 +136,10 @@ def test_unknown_bits_hold_their_last_known_value(tmp_path):
     assert activity == {10: (0, 1), 11: (1, 0)}
 
 
-def test_cli_errors_name_the_argument(capsys):
-    from synth.__main__ import main as synth_main
-    from verif.energy.__main__ import main as energy_main
 
-    if LIB is not None:
-        assert synth_main(["energy", "mac-ternary-4x4", "--window", "5:1"]) == 2
-        assert "--window must be START:END" in capsys.readouterr().err
-    assert energy_main(["no-such-comparison"]) == 2
-    assert "unknown comparison 'no-such-comparison'" in capsys.readouterr().err
-    assert energy_main(["--sparsities", "0.5,1.5"]) == 2
-    assert "--sparsities must be comma-separated numbers in [0, 1)" in capsys.readouterr().err
+@needs_liberty
+def test_cli_rejects_a_bad_window(capsys):
+    from synth.__main__ import main
+
+    assert main(["energy", "mac-ternary-4x4", "--window", "5:1"]) == 2
+    assert "--window must be START:END" in capsys.readouterr().err

@@ -92,3 +92,12 @@ def test_clock_gating_keeps_the_results_and_saves_clock_energy():
     assert gated["pj_per_op"] < 0.8 * plain["pj_per_op"]
     assert gated["clock_pj"] < 0.7 * plain["clock_pj"]
     assert gated["area_um2"] < plain["area_um2"]  # the recirculating multiplexers are gone
+
+
+def test_cli_errors_name_the_argument(capsys):
+    from verif.energy.__main__ import main
+
+    assert main(["no-such-comparison"]) == 2
+    assert "unknown comparison 'no-such-comparison'" in capsys.readouterr().err
+    assert main(["--sparsities", "0.5,1.5"]) == 2
+    assert "--sparsities must be comma-separated numbers in [0, 1)" in capsys.readouterr().err
