@@ -40,6 +40,7 @@ import numpy as np
 from gen.manifest import emit
 from gen.presets import Design
 
+from . import tools
 from .activity import Activity, Netlist
 from .flows import ABC_DRIVING_CELL, ABC_LOAD_PF, map_to_cells, map_to_gates
 from .liberty import NOMINAL_SLEW_NS, Library, read_liberty
@@ -163,15 +164,14 @@ def clock_nets(lib: Library, netlist: Netlist) -> set[int]:
     return nets
 
 
-def _slews(lib: Library, netlist: Netlist, cap: dict[int, float],
-           drivers: dict[int, list[tuple[str, str]]]) -> dict[int, float]:
+def _slews(lib: Library, netlist: Netlist, cap: dict[int, float], drivers: dict[int, list[tuple[str, str]]],
+           clocks: set[int]) -> dict[int, float]:
     """A slew (ns) per net: the mean of its driver's rise and fall transition at the net's load (the driver's
     own input slew taken as :data:`NOMINAL_SLEW_NS`); a design input is driven by :data:`INPUT_DRIVER`; clock
     nets are ideal (no tree), with the nominal slew."""
     slews = {}
     source = lib.cells[INPUT_DRIVER].pins if INPUT_DRIVER in lib.cells else {}
     source_pins = [p for p in source.values() if p.direction == "output"]
-    clocks = clock_nets(lib, netlist)
     for bit in set(cap) | set(drivers):
         if bit in clocks:  # an ideal clock: no tree, the nominal slew at every clock pin
             slews[bit] = NOMINAL_SLEW_NS
@@ -192,20 +192,15 @@ def net_class(name: str, width: int) -> str:
     return "datapath"
 
 
-def cell_classes(lib: Library, netlist: Netlist) -> dict[str, str]:
+def cell_classes(lib: Library, netlist: Netlist, drivers: dict[int, list[tuple[str, str]]],
+                 clocks: set[int]) -> dict[str, str]:
     """Each combinational instance's class: that of the nearest register input or design output it feeds (a
     breadth-first search backwards from them; ties go to the first of accumulators, datapath, control).
     Flip-flops, latches and the cells that drive clock nets (clock gates) are ``registers_and_clock``."""
     widths: dict[str, int] = defaultdict(int)
     for names in netlist.names.values():
         widths[names[0].partition("[")[0]] += 1
-    drivers: dict[int, str] = {}
-    for inst, (ctype, pins) in netlist.cells.items():
-        for pin, bit in pins.items():
-            if lib.cells[ctype].pins[pin].direction == "output":
-                drivers[bit] = inst
-    clocks = clock_nets(lib, netlist)
-    classes: dict[str, str] = {inst: "registers_and_clock" for bit, inst in drivers.items() if bit in clocks}
+    classes: dict[str, str] = {d[0][0]: "registers_and_clock" for bit, d in drivers.items() if bit in clocks}
     queue: deque[tuple[int, str]] = deque()
     seeds = []
     for inst, (ctype, pins) in netlist.cells.items():
@@ -223,7 +218,7 @@ def cell_classes(lib: Library, netlist: Netlist) -> dict[str, str]:
     queue.extend(sorted(seeds, key=lambda s: order[s[1]]))
     while queue:
         bit, kind = queue.popleft()
-        inst = drivers.get(bit)
+        inst = drivers[bit][0][0] if bit in drivers else None
         if inst is None or inst in classes:
             continue
         classes[inst] = kind
@@ -238,14 +233,14 @@ def energy(lib: Library, netlist: Netlist, activity: Activity, window_ns: float,
            wire_pf_per_fanout: float = WIRE_PF_PER_FANOUT) -> Energy:
     """The energy of ``netlist`` over a window of ``window_ns`` with ``activity`` (see the module docstring)."""
     cap, drivers = _net_loads(lib, netlist, wire_pf_per_fanout)
-    slews = _slews(lib, netlist, cap, drivers)
-    classes = cell_classes(lib, netlist)
+    clocks = clock_nets(lib, netlist)
+    slews = _slews(lib, netlist, cap, drivers, clocks)
+    classes = cell_classes(lib, netlist, drivers, clocks)
     split = dict.fromkeys(CLASSES, 0.0)
     kinds = dict.fromkeys(("internal", "input_pins", "switching", "leakage"), 0.0)
     groups = {g: dict.fromkeys(("internal", "switching", "leakage"), 0.0)
               for g in ("Sequential", "Combinational", "Inputs")}
     clock = 0.0
-    clocks = clock_nets(lib, netlist)
     half_cv2 = 0.5 * lib.voltage ** 2
     for inst, (ctype, pins) in netlist.cells.items():
         cell = lib.cells[ctype]
@@ -313,15 +308,10 @@ def opensta_script(liberty: Path, verilog: Path, netlist: Netlist, activity: Act
              f"set_clock_transition {NOMINAL_SLEW_NS} [get_clocks clk]",
              f"set_driving_cell -lib_cell {INPUT_DRIVER} [delete_from_list [all_inputs] [get_ports clk]]",
              f"set_load {OUTPUT_LOAD_PF} [all_outputs]"]
-    port_names = {}
-    for bit in netlist.inputs | netlist.outputs:
-        if bit != netlist.clock:
-            port_names[bit] = netlist.names[bit][0]
-    for bit, name in sorted(port_names.items()):
+    for bit in sorted(netlist.inputs - {netlist.clock}):
         rises, falls = activity.get(bit, (0, 0))
-        if bit in netlist.inputs:
-            lines.append(f"set_power_activity -input_ports {{{name}}} -activity {(rises + falls) / cycles:.6g} "
-                         "-duty 0.5")
+        lines.append(f"set_power_activity -input_ports {{{netlist.names[bit][0]}}} "
+                     f"-activity {(rises + falls) / cycles:.6g} -duty 0.5")
     for inst, (_, pins) in sorted(netlist.cells.items()):
         for pin, bit in sorted(pins.items()):
             if bit == netlist.clock:
@@ -390,20 +380,17 @@ def opensta_check(lib_path: Path, verilog: Path, netlist: Netlist, activity: Act
     """OpenSTA's ``report_power`` for the same netlist and activity beside this model's figures without a
     wire load (OpenSTA has none here), both in pJ over the window, by instance group and kind."""
     import shutil
-    import subprocess
 
     script = work / "power.tcl"
     script.write_text(opensta_script(lib_path, verilog, netlist, activity, cycles, period_ns))
-    proc = subprocess.run([shutil.which("sta"), "-no_init", "-exit", str(script)], capture_output=True, text=True,
-                          timeout=3600)
-    (work / "power.log").write_text(proc.stdout + proc.stderr)
+    report = tools.run([shutil.which("sta"), "-no_init", "-exit", str(script)], work / "power.log")
     window = cycles * period_ns
     sta = {g: {k: v * window * 1e3 for k, v in row.items()}  # W x ns -> pJ
-           for g, row in read_opensta_power(proc.stdout).items()}
+           for g, row in read_opensta_power(report).items()}
     lib = read_liberty(lib_path)
     ours = energy(lib, netlist, activity, window, wire_pf_per_fanout=0.0)
     cap, drivers = _net_loads(lib, netlist, 0.0)
     return {"opensta_pj": sta, "model_pj": ours.groups, "model_total_pj": ours.total_pj, "window_ns": window,
-            "model_internal_opensta_rule_pj": _opensta_rule(lib, netlist, activity, cap,
-                                                            _slews(lib, netlist, cap, drivers)),
+            "model_internal_opensta_rule_pj": _opensta_rule(
+                lib, netlist, activity, cap, _slews(lib, netlist, cap, drivers, clock_nets(lib, netlist))),
             "model_input_buffer_switching_pj": _input_buffer_switching(lib, netlist, activity, cap)}
