@@ -70,6 +70,11 @@ class Params:
         return -(-self.groups // self.lanes)
 
     @property
+    def group_bits(self) -> int:
+        """Width of an item's bank index on the stream."""
+        return max(self.bank_groups - 1, 1).bit_length()
+
+    @property
     def half_entries(self) -> int:
         return 1 << (self.g - 1)
 
@@ -331,13 +336,37 @@ def _row_order(work: np.ndarray, clustering: Clustering, rows: int, balance: boo
     return order
 
 
+def item_bits(grp: Group | None, group_bits: int, g: int) -> int:
+    """An item's fields as the stream carries them in one slot (``mode``, bank ``group``, ``mask``, ``sign``,
+    ``mag``; an idle slot is all zeros): the bits whose transitions index reordering counts."""
+    if grp is None:
+        return 0
+    return grp.mode | (grp.index << 2) | ((grp.mask | grp.sign << g | grp.mag << 2 * g) << (2 + group_bits))
+
+
+def _reordered(queue: list[Group], last: int, group_bits: int, g: int) -> list[Group]:
+    """``queue`` in the order a greedy walk takes from ``last``: each next item the one whose fields differ from
+    the previous item's in the fewest bits (ties: along K)."""
+    left, out = list(queue), []
+    while left:
+        best = min(range(len(left)), key=lambda j: ((item_bits(left[j], group_bits, g) ^ last).bit_count(), j))
+        out.append(left.pop(best))
+        last = item_bits(out[-1], group_bits, g)
+    return out
+
+
 def schedule(w: np.ndarray, params: Params, clustering: Clustering | None = None,
-             balance: bool = True) -> Program:
+             balance: bool = True, reorder: bool = False) -> Program:
     """The weight stream of ``y = W x`` for the engine: blocks of ``rows`` rows, per block each tile's beats.
 
     ``W`` (``m x K``, ternary, or binary when ``params.weight_kind`` is binary) is padded with zero columns to
     a multiple of ``k``; binary rows are padded with +1 instead, so that they stay dense (the padded
     activations are 0). Members of ``clustering`` are scheduled as their deltas.
+
+    ``reorder`` is index reordering (Slim-Llama's bit-transition trick): the items of a row's pass through a
+    lane bank are put in the order that changes the fewest bits of the slot's stream fields from one beat to
+    the next (a greedy walk from the slot's previous item; the sums do not depend on the order). Without it
+    items go along K. Reordering can move a two-pass Buffer group to another beat and so change the cycles.
     """
     p = params
     binary = p.weight_kind == "binary"
@@ -365,6 +394,8 @@ def schedule(w: np.ndarray, params: Params, clustering: Clustering | None = None
             buckets.setdefault((t, local % p.lanes), []).append(replace(grp, index=local // p.lanes))
         banked.append(buckets)
     blocks = []
+    gbits = p.group_bits
+    last = [[0] * p.lanes for _ in range(p.rows)]  # each slot's previous item (stream fields) while reordering
     for b in range(0, len(order), p.rows):
         ids = order[b:b + p.rows]
         roles = [PLAIN if i is None else clustering.role(i) for i in ids]
@@ -375,8 +406,14 @@ def schedule(w: np.ndarray, params: Params, clustering: Clustering | None = None
             banks = [[banked[i].get((t, lane), []) if i is not None else [] for lane in range(p.lanes)]
                      for i in ids]
             count = max([1] + [len(q) for row in banks for q in row])
-            tiles.append([Beat([[q[j] if j < len(q) else None for q in row] for row in banks], count,
-                               j == count - 1) for j in range(count)])
+            if reorder:
+                banks = [[_reordered(q, last[r][lane], gbits, p.g) for lane, q in enumerate(row)]
+                         for r, row in enumerate(banks)]
+            beats = [Beat([[q[j] if j < len(q) else None for q in row] for row in banks], count, j == count - 1)
+                     for j in range(count)]
+            last = [[item_bits(beats[-1].items[r][lane], gbits, p.g) for lane in range(p.lanes)]
+                    for r in range(p.rows)]
+            tiles.append(beats)
         blocks.append(Block(ids, roles, cids, tiles))
     return Program(p, m, w.shape[1], blocks, clustering, eff)
 
@@ -499,12 +536,13 @@ def run(program: Program, x: np.ndarray) -> tuple[np.ndarray, Counters]:
 
 
 def gemv(w: np.ndarray, x: np.ndarray, params: Params, n_centers: int | None = None,
-         balance: bool = True) -> tuple[np.ndarray, Counters, Program]:
-    """Cluster (``n_centers``, default ``params.n_centers``), schedule and run ``y = W x``."""
+         balance: bool = True, reorder: bool = False) -> tuple[np.ndarray, Counters, Program]:
+    """Cluster (``n_centers``, default ``params.n_centers``), schedule (``reorder``: index reordering) and run
+    ``y = W x``."""
     n = params.n_centers if n_centers is None else n_centers
     w = np.asarray(w, dtype=np.int64)
     clustering = cluster(pad_k(w, params.k), n, params.g, params.read_ports) if n else None
-    program = schedule(w, params, clustering, balance)
+    program = schedule(w, params, clustering, balance, reorder)
     y, cnt = run(program, x)
     return y, cnt, program
 

@@ -76,11 +76,13 @@ class NetlistFiles:
     top: str
 
 
-def build_netlist(design: Design, work: Path, lib: Path | None, clock_gating: bool = False) -> NetlistFiles:
+def build_netlist(design: Design, work: Path, lib: Path | None, clock_gating: bool = False,
+                  per_module: bool = False) -> NetlistFiles:
     """The asic flow's mapping of the design alone (no port registers) to the cells of ``lib``, written into
     ``work``: Verilog for simulation, JSON with the same net names for pricing, and ``stat -liberty``; with
-    ``clock_gating``, through clock gates (:func:`synth.flows.map_to_cells`). Without a liberty, the generic
-    flow's gates (priced by :func:`synth.liberty.generic_library`)."""
+    ``clock_gating``, through clock gates; with ``per_module``, mapped module by module and then flattened
+    (:func:`synth.flows.map_to_cells`). Without a liberty, the generic flow's gates (priced by
+    :func:`synth.liberty.generic_library`)."""
     manifest = json.loads(emit(design, work / "rtl").read_text())
     top = manifest["top"]
     source = work / f"{top}.v"
@@ -92,7 +94,7 @@ def build_netlist(design: Design, work: Path, lib: Path | None, clock_gating: bo
         map_to_gates(source, top, files.verilog, files.stat, work / "map.log", files.json)
     else:
         map_to_cells(source, top, lib, MAP_PERIOD_NS, files.verilog, files.stat, work / "map.log", files.json,
-                     clock_gating)
+                     clock_gating, per_module)
     return files
 
 

@@ -287,7 +287,7 @@ def asic(design: Design, work: Path, period_ns: float = 10.0) -> dict[str, Any]:
 
 
 def map_to_cells(source: Path, top: str, lib: Path, period_ns: float, netlist: Path, stat: Path, log: Path,
-                 json_netlist: Path | None = None, clock_gating: bool = False) -> None:
+                 json_netlist: Path | None = None, clock_gating: bool = False, per_module: bool = False) -> None:
     """The asic flow's mapping of ``source`` to the standard cells of ``lib``: ``netlist`` (Verilog), its
     ``stat -liberty`` report, and, with ``json_netlist``, the same netlist as Yosys JSON with every private
     net given a plain name, so that the Verilog's net names and the JSON's agree (the energy flow maps a
@@ -295,8 +295,16 @@ def map_to_cells(source: Path, top: str, lib: Path, period_ns: float, netlist: P
 
     ``clock_gating``: every set of at least :data:`synth.clock_gate.MIN_FLOPS` flip-flops that share an enable
     is clocked through a clock gate built from library cells (:mod:`synth.clock_gate`, Yosys ``clockgate``)
-    instead of recirculating its value through a multiplexer."""
+    instead of recirculating its value through a multiplexer.
+
+    ``per_module``: each module of the design is synthesized and mapped on its own (once, however often it is
+    instantiated) and the mapped netlist flattened afterwards, so that no optimization crosses a module
+    boundary. The SLT engine needs it: on its flattened netlist ABC's SAT sweeping (``&fraig``, ``scorr``)
+    does not finish within the hour, while module by module the whole mapping takes seconds."""
     from .clock_gate import ICG_NAME, ICG_PORTS, MIN_FLOPS, verilog_text
+
+    if per_module and clock_gating:
+        raise ValueError("clock gating is applied to the flattened design; per_module mapping does not support it")
 
     work = source.parent
     constraints = work / "abc.constr"
@@ -307,9 +315,11 @@ def map_to_cells(source: Path, top: str, lib: Path, period_ns: float, netlist: P
         gating = [f"clockgate -pos {ICG_NAME} {ICG_PORTS} -min_net_size {MIN_FLOPS}", f"read_verilog {ICG_NAME}.v",
                   f"hierarchy -top {top}", "flatten", "opt_clean"]
     commands = [
-        f"read_liberty -lib {lib}", f"read_verilog -sv {source.name}", f"synth -flatten -top {top}", *gating,
+        f"read_liberty -lib {lib}", f"read_verilog -sv {source.name}",
+        f"synth -top {top}" if per_module else f"synth -flatten -top {top}", *gating,
         f"dfflibmap -liberty {lib}",
         f"abc -D {int(period_ns * 1000)} -constr {constraints.name} -liberty {lib}",
+        *(["flatten", f"hierarchy -top {top}"] if per_module else []),
         "opt_clean -purge", "setundef -zero",
     ]
     if json_netlist is None:

@@ -24,6 +24,8 @@ import pytest
 from gen.manifest import LINT_WAIVERS, emit, source_digest
 from gen.presets import design
 
+from . import objcache
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 
@@ -152,6 +154,8 @@ def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
     runner = get_runner(sim)
     build_args = (VERILATOR_WAIVERS if sim == "verilator" else []) + list(build_args)
     with _locked(build_dir.with_suffix(".lock")):
+        if sim == "verilator":
+            os.environ["OBJCACHE"] = objcache.command(BUILD / "sim" / "verilator" / "objcache")
         runner.build(sources=sources, hdl_toplevel=manifest["top"], build_dir=build_dir,
                      build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
                      log_file=build_dir / "build.log")

@@ -15,6 +15,16 @@ from .flow import CLOCK_MHZ, ENERGY
 from .report import markdown, plot_area, plot_sparsity
 
 
+def _earlier(out: Path, meta: dict) -> dict | None:
+    """The summary of an earlier run into ``out`` with the same target, if there is one."""
+    try:
+        if json.loads((out / "meta.json").read_text()) == meta:
+            return json.loads((out / "summary.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        pass
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verif.energy", description=__doc__)
     parser.add_argument("names", nargs="*", help="comparisons to run (default: all); --list names them")
@@ -54,11 +64,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no liberty file ({tools.DEFAULT_LIBERTY} from Debian's qflow-tech-osu018, or LIBERTY=path): "
               "generic gates, relative energy", file=sys.stderr)
     chosen = [known[n] for n in args.names] if args.names else comps
-    summary = run(chosen, args.out, args.jobs, opensta=args.opensta, delays=args.cell_delays)
     meta = {"target": (f"asic flow mapping to {lib.name}, {CLOCK_MHZ:g} MHz" if lib else
                        "generic gates, relative energy (one NAND2 output transition = 1), not pJ")
             + (", cell delays (Icarus -gspecify, glitches counted)" if args.cell_delays else
                ", zero-delay simulation")}
+    earlier = _earlier(args.out, meta)
+    summary = run(chosen, args.out, args.jobs, opensta=args.opensta, delays=args.cell_delays)
+    if earlier:  # a run of some comparisons keeps the others of an earlier run with the same target
+        mine = {c["name"]: c for c in summary["comparisons"]}
+        merged = [mine.pop(c["name"], c) for c in earlier["comparisons"]]
+        summary["comparisons"] = merged + list(mine.values())
+        (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (args.out / "summary.md").write_text(markdown(summary, meta) + "\n")
     for path in (plot_sparsity(summary, args.out / "energy_vs_sparsity.png"),
                  plot_area(summary, args.out / "energy_vs_area.png")):

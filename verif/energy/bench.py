@@ -47,7 +47,7 @@ async def _dot(bench: Bench, data: dict[str, np.ndarray]) -> None:
 
 
 async def _slt(bench: Bench, data: dict[str, np.ndarray]) -> None:
-    plan = slt_bench.plan_gemv(bench, data["w"], data["x"], clustering=bool(data["clustering"]))
+    plan = slt_bench.plan_gemv(bench, data["w"], data["x"], reorder="reorder" in data and bool(data["reorder"]))
     await slt_bench.run_plan(bench, plan, "energy stimulus")
 
 

@@ -53,23 +53,24 @@ class NetlistMismatch(AssertionError):
     """The netlist's outputs or window differ from the RTL's on the same stimulus."""
 
 
-def netlist(preset: str, overrides: dict[str, Any] | None = None, clock_gating: bool = False
-            ) -> energy.NetlistFiles:
+def netlist(preset: str, overrides: dict[str, Any] | None = None, clock_gating: bool = False,
+            per_module: bool = False) -> energy.NetlistFiles:
     """The design's standard-cell netlist (:func:`synth.energy.build_netlist`; generic gates without a liberty),
-    built once per generator sources, config, liberty and flow code."""
+    built once per generator sources, config, liberty, flow code and mapping options."""
     lib = tools.liberty()
     d = design(preset, overrides)
     settings = json.dumps(dataclasses.asdict(d.config), sort_keys=True)
     library = f"{lib}:{hashlib.sha256(lib.read_bytes()).hexdigest()}" if lib else "generic"
     key = hashlib.sha256((_generator_digest() + source_digest(("synth/flows.py", "synth/clock_gate.py"))
-                          + settings + library + str(clock_gating)).encode()).hexdigest()[:16]
-    work = ENERGY / "netlists" / f"{d.name}{'-gated' if clock_gating else ''}-{key}"
+                          + settings + library + str(clock_gating) + str(per_module)).encode()).hexdigest()[:16]
+    variant = ("-gated" if clock_gating else "") + ("-modules" if per_module else "")
+    work = ENERGY / "netlists" / f"{d.name}{variant}-{key}"
     with _locked(work.with_suffix(".lock")):
         done = work / "done"
         if done.exists():
             return energy.NetlistFiles(**{k: Path(v) if k != "top" else v
                                           for k, v in json.loads(done.read_text()).items()})
-        files = energy.build_netlist(d, work, lib, clock_gating)
+        files = energy.build_netlist(d, work, lib, clock_gating, per_module)
         done.write_text(json.dumps({k: str(v) for k, v in dataclasses.asdict(files).items()}))
         return files
 
@@ -84,20 +85,22 @@ def ops_of(block: str, data: dict[str, np.ndarray]) -> int:
 
 def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray], label: str,
             overrides: dict[str, Any] | None = None, wire_pf_per_fanout: float = energy.WIRE_PF_PER_FANOUT,
-            opensta: bool = False, clock_gating: bool = False, delays: bool = False) -> dict[str, Any]:
+            opensta: bool = False, clock_gating: bool = False, delays: bool = False, per_module: bool = False
+            ) -> dict[str, Any]:
     """Run ``data`` (after ``warm``) through the RTL and the netlist of ``preset`` and return the report: the
     synth schema's design fields plus ``energy_pj``, ``ops``, ``pj_per_op``, ``split``, the window and the
     stimulus ``label``; with ``opensta``, also OpenSTA's power for the same activity
     (:func:`synth.energy.opensta_check`); with ``clock_gating``, on the clock-gated netlist (Icarus only:
     Verilator's zero-delay evaluation of the latch-based gates races, and its bench fails); with ``delays``, the
-    netlist runs with the cell models' own delays (Icarus ``-gspecify``), so that glitches are counted too."""
+    netlist runs with the cell models' own delays (Icarus ``-gspecify``), so that glitches are counted too; with
+    ``per_module``, on the netlist mapped module by module (:func:`synth.flows.map_to_cells`)."""
     d = design(preset, overrides)
     manifest_path = emit_design(preset, overrides)
     sim = netlist_simulator()
     if (clock_gating or delays) and sim != "icarus":
         raise FileNotFoundError("clock-gated netlists and cell delays are simulated on Icarus (Debian package "
                                 "iverilog), which is not installed or not chosen (ENERGY_SIM)")
-    gates = netlist(preset, overrides, clock_gating)
+    gates = netlist(preset, overrides, clock_gating, per_module)
     lib = tools.liberty()
     arrays = {**data, **{f"warm_{k}": v for k, v in warm.items()}}
     digest = hashlib.sha256(b"".join(k.encode() + np.ascontiguousarray(v).tobytes()
@@ -131,7 +134,7 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
     library = read_liberty(lib) if lib else generic_library(gates.json)
     result = energy.energy(library, nets, activity, window, untraced, wire_pf_per_fanout if lib else 0.0)
     ops = ops_of(d.block.name, data)
-    stat = next(iter(json.loads(gates.stat.read_text())["modules"].values()))
+    stat = json.loads(gates.stat.read_text())["modules"]["\\" + gates.top]
     extra = {}
     if lib is None:
         extra["nand2_eq"] = round(sum(nand2_weight(c) * n for c, n in stat["num_cells_by_type"].items()), 1)
@@ -150,7 +153,7 @@ def measure(preset: str, data: dict[str, np.ndarray], warm: dict[str, np.ndarray
         "stimulus": label, "cycles": gate_run["cycles"], "clock_mhz": CLOCK_MHZ,
         **result.as_dict(), "ops": ops, "pj_per_op": round(result.total_pj / ops, 5),
         "wire_pf_per_fanout": wire_pf_per_fanout, "clock_gating": clock_gating, "netlist_simulator": sim,
-        "cell_delays": delays,
+        "cell_delays": delays, "mapping": "module by module, then flattened" if per_module else "flattened",
         **extra,
     }
 

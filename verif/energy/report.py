@@ -41,7 +41,8 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
                          f"{_fmt(first.get('clock_share'), 2)} |")
         errors = [f"{p} on {row['stimulus']}: {d['error'].splitlines()[0]}" for row in comp["rows"]
                   for p, d in row["designs"].items() if "error" in d]
-        lines += [""] + [f"- error: {e}" for e in errors] + ([""] if errors else [])
+        notes = [f"- {n}" for n in comp.get("notes", [])] + [f"- error: {e}" for e in errors]
+        lines += [""] + notes + ([""] if notes else [])
     return "\n".join(lines)
 
 

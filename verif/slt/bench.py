@@ -57,10 +57,11 @@ def encode(bench: Bench, beat: slt.Beat, block: slt.Block) -> dict:
 
 
 def plan_gemv(bench: Bench, w: np.ndarray, x: np.ndarray, clustering: bool = True,
-              balance: bool = True) -> Plan:
-    """Schedule ``y = W x`` for each row of ``x`` with ``golden.slt`` and cut it into stream beats."""
+              balance: bool = True, reorder: bool = False) -> Plan:
+    """Schedule ``y = W x`` for each row of ``x`` with ``golden.slt`` (``reorder``: index reordering) and cut it
+    into stream beats."""
     p = params(bench.config)
-    y, counters, program = slt.gemv(w, x, p, None if clustering else 0, balance)
+    y, counters, program = slt.gemv(w, x, p, None if clustering else 0, balance, reorder)
     assert (y == wrap_signed(np.atleast_2d(x) @ np.asarray(w).T, p.acc_width)).all()
     xp = slt.pad_k(np.atleast_2d(x), p.k)
     weights, acts, outs = [], [], []
@@ -131,7 +132,7 @@ def clustered(bench: Bench) -> bool:
 async def gemvs_at_each_sparsity(dut):
     """Random GEMVs and GEMMs (several activation vectors) at every sparsity of the spec, K and M not multiples
     of the tile, with stalls on every stream; with clustering the weights have rows to reuse, and every other
-    case runs without it."""
+    case runs without it; every third case with index reordering."""
     bench = await Bench.start(dut)
     cfg = bench.config
     for i, sparsity in enumerate(SPARSITIES):
@@ -141,9 +142,11 @@ async def gemvs_at_each_sparsity(dut):
         stall_in, stall_out = STALLS[i % len(STALLS)]
         reuse = clustered(bench) and i % 2 == 0
         w = random_weights(bench, m, k, sparsity, correlated=clustered(bench))
-        plan = plan_gemv(bench, w, random_acts(bench, tokens, k), clustering=reuse, balance=i % 2 == 0)
-        await run_plan(bench, plan, f"sparsity {sparsity}, W{w.shape}, {tokens} vectors, reuse {reuse}",
-                       stall_in, stall_out)
+        reorder = i % 3 == 1
+        plan = plan_gemv(bench, w, random_acts(bench, tokens, k), clustering=reuse, balance=i % 2 == 0,
+                         reorder=reorder)
+        await run_plan(bench, plan, f"sparsity {sparsity}, W{w.shape}, {tokens} vectors, reuse {reuse}, "
+                       f"reorder {reorder}", stall_in, stall_out)
 
 
 @cocotb.test(**TIMEOUT)
