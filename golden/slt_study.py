@@ -18,6 +18,12 @@ zero weights isolated). For each case the same ``y = W x`` (one activation vecto
 Energy proxy (:func:`golden.slt.slt_energy`, :func:`golden.slt.mac_energy`), in units of one accumulator
 addition: addition 1, S-LUT entry read 0.5, register write 1 (S-LUT entries written per table build, row or
 column accumulators per cycle, weight items or weight lanes loaded). Writes ``build/report/slt_study.{json,md}``.
+
+The proxy counts events; it has no term for the registers and clock tree clocked every cycle, and the energy
+flow (``make energy``, the ``slt-*`` comparisons) found it orders designs unlike the measurement (it misses the
+centers' and the engine's register cost, and takes shared S-LUT reads for savings where they are not). For energy
+across designs the measured figures replace it; it stays here to compare event counts across versions of one
+engine.
 """
 
 from __future__ import annotations
@@ -150,7 +156,8 @@ def markdown(result: dict) -> str:
              f"SLT 16 rows x 8 lanes x g = 3 (k = 48, 2 read ports, 16 centers when clustering) against the "
              f"weight-streaming ternary MAC array 24 x 16: both 384 weights a cycle at peak. One activation "
              f"vector. Energy proxy in additions: addition {e['addition']}, S-LUT read {e['read']}, register "
-             f"write {e['write']}.", "",
+             f"write {e['write']} (event counts only: no register or clock term; `make energy` measures the "
+             f"energy of these designs, and the proxy does not order them as the measurement does).", "",
              "| weights | M x K | sparsity | clustering | centers / members | SLT cycles | MAC cycles | "
              "cycles SLT/MAC | S-LUT reads | SLT additions | MAC additions | skipped groups | energy SLT/MAC |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

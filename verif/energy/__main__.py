@@ -10,6 +10,7 @@ from pathlib import Path
 
 from synth import tools
 
+from . import proxy
 from .compare import SPARSITIES, comparisons, run
 from .flow import CLOCK_MHZ, ENERGY
 from .report import markdown, plot_area, plot_sparsity
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="simulate the netlists with the cell models' delays (Icarus), glitches included")
     parser.add_argument("--sparsities", default=",".join(f"{s:g}" for s in SPARSITIES),
                         help="weight sparsities of the random stimuli (default: the spec's)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing: rewrite the Markdown, plots and proxy check from OUT/summary.json")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ENERGY)
     args = parser.parse_args(argv)
@@ -69,13 +72,24 @@ def main(argv: list[str] | None = None) -> int:
             + (", cell delays (Icarus -gspecify, glitches counted)" if args.cell_delays else
                ", zero-delay simulation")}
     earlier = _earlier(args.out, meta)
-    summary = run(chosen, args.out, args.jobs, opensta=args.opensta, delays=args.cell_delays)
+    if args.report_only:
+        if earlier is None:
+            print(f"error: --report-only: no summary of a run with this target in {args.out}", file=sys.stderr)
+            return 2
+        summary, earlier = earlier, None
+    else:
+        summary = run(chosen, args.out, args.jobs, opensta=args.opensta, delays=args.cell_delays)
     if earlier:  # a run of some comparisons keeps the others of an earlier run with the same target
         mine = {c["name"]: c for c in summary["comparisons"]}
         merged = [mine.pop(c["name"], c) for c in earlier["comparisons"]]
         summary["comparisons"] = merged + list(mine.values())
         (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (args.out / "summary.md").write_text(markdown(summary, meta) + "\n")
+    text = markdown(summary, meta)
+    checked = proxy.analyse(summary, comps)
+    if checked:
+        (args.out / "slt_proxy.json").write_text(json.dumps(checked, indent=2) + "\n")
+        text += "\n" + "\n".join(proxy.markdown(checked))
+    (args.out / "summary.md").write_text(text + "\n")
     for path in (plot_sparsity(summary, args.out / "energy_vs_sparsity.png"),
                  plot_area(summary, args.out / "energy_vs_area.png")):
         if path:

@@ -1,12 +1,14 @@
 """The energy flow end to end on the 4 x 4 MAC arrays (RTL and netlist on the same stimulus), and its cross-check
 with OpenSTA's report_power on the same activity."""
 
+import dataclasses
 import json
 import shutil
 
 import numpy as np
 import pytest
 
+from gen.presets import design
 from synth import tools
 from verif.energy import compare, flow, stimulus
 
@@ -101,3 +103,34 @@ def test_cli_errors_name_the_argument(capsys):
     assert "unknown comparison 'no-such-comparison'" in capsys.readouterr().err
     assert main(["--sparsities", "0.5,1.5"]) == 2
     assert "--sparsities must be comma-separated numbers in [0, 1)" in capsys.readouterr().err
+
+
+def test_proxy_refit_recovers_known_event_energies():
+    """The proxy check on a summary whose energies are made from known per-event and per-cycle energies: the
+    refit finds them again, and the event counts are the golden model's (the slt-gemv comparison's designs)."""
+    from verif.energy import proxy
+
+    comps = [c for c in compare.comparisons(None, sparsities=(0.0, 0.5, 0.9)) if c.name.startswith("slt")]
+    truth = {"addition": 0.8, "read": 0.3, "write": 0.5}
+    per_cycle = {"slt-ternary-4x4": 60.0, "slt-ternary-4x4-c8": 75.0, "mac-ternary-gemv-12x4": 25.0}
+    summary = {"comparisons": []}
+    for comp in comps:
+        rows = []
+        for s in comp.stimuli:
+            designs = {}
+            for name in comp.designs:
+                preset = name.removesuffix(compare.REORDERED)
+                data, _ = s.make(dataclasses.asdict(design(preset).config))
+                counts, _ = proxy._events(preset, data, name != preset)
+                cycles = 100 + int(counts["write"]) % 37  # any cycle count, different per point
+                designs[name] = {"energy_pj": sum(truth[e] * counts[e] for e in truth) + per_cycle[preset] * cycles,
+                                 "cycles": cycles}
+            rows.append({"stimulus": s.label, "designs": designs})
+        summary["comparisons"].append({"name": comp.name, "rows": rows})
+    result = proxy.analyse(summary, comps)
+    assert result["fit_max_error"] < 1e-6
+    for event, pj in truth.items():
+        assert result["fit_pj"][event] == pytest.approx(pj, rel=1e-3)
+    for preset, pj in per_cycle.items():
+        assert result["fit_pj"][f"cycle:{preset}"] == pytest.approx(pj, rel=1e-3)
+    assert len(result["points"]) == 3 * 4  # three sparsities x (two engines, the reordered stream, the MAC array)
