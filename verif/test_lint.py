@@ -10,7 +10,9 @@ from gen.presets import load_presets
 from verif.runner import emit_design, lint_wall
 
 pytestmark = pytest.mark.lint
-PRESETS = list(load_presets())
+#: The Slim-Llama-class preset (4,096 S-LUTs) takes minutes to generate and lint.
+LONG = {"slt-slim-llama"}
+PRESETS = [pytest.param(p, marks=pytest.mark.long) if p in LONG else p for p in load_presets()]
 
 
 @pytest.mark.parametrize("preset", PRESETS)

@@ -16,6 +16,7 @@ import numpy as np
 
 from gen.presets import design
 from golden import slt
+from verif.slt import bench as slt_bench
 
 from .compare import REORDERED, Comparison
 
@@ -26,8 +27,7 @@ def _events(preset: str, data: dict[str, np.ndarray], reorder: bool) -> tuple[di
     """The event counts of one design on one stimulus, and its unit-weight proxy."""
     cfg = dataclasses.asdict(design(preset).config)
     if "lanes" in cfg:
-        p = slt.Params(**{n: cfg[n] for n in ("k", "g", "rows", "lanes", "read_ports", "act_bits", "weight_kind",
-                                              "n_centers", "acc_bits", "max_k")})
+        p = slt_bench.params(cfg)
         _, cnt, _ = slt.gemv(data["w"], data["x"], p, reorder=reorder)
         counts = {"addition": cnt.additions + cnt.table_builds * p.groups * slt.table_build_additions(p.g),
                   "read": cnt.table_reads,
