@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .manifest import emit
-from .presets import design, load_presets, parse_override
+from .presets import design, load_presets, parse_overrides
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return _bitstream(args)
 
     try:
-        overrides = dict(parse_override(text) for text in args.overrides)
+        overrides = parse_overrides(args.overrides)
         designs = [design(name, overrides) for name in (args.presets or list(presets))]
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -65,7 +65,7 @@ def _bitstream(args: argparse.Namespace) -> int:
     from .board import BoardError, build_bitstream
 
     try:
-        overrides = dict(parse_override(text) for text in args.overrides)
+        overrides = parse_overrides(args.overrides)
         report = build_bitstream(args.board, design(args.preset, overrides), args.out, args.clock_mhz, args.baud)
     except (ValueError, BoardError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -43,6 +43,18 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
+def parse_overrides(texts: list[str]) -> dict[str, Any]:
+    """Every ``--set field=value``; a field given twice is an error (not "last wins"), so that a script that
+    sets one field twice by mistake does not build something else than it says."""
+    out: dict[str, Any] = {}
+    for text in texts:
+        key, value = parse_override(text)
+        if key in out:
+            raise ValueError(f"--set {key} given twice ({out[key]!r} and {value!r}): set each field once")
+        out[key] = value
+    return out
+
+
 def make_config(blk: Block, fields: dict[str, Any]) -> Any:
     known = {f.name for f in dataclasses.fields(blk.config_class)}
     for key in fields:

@@ -29,7 +29,20 @@ from rtl.mac_array import MacArrayConfig
     (["verilog", "fpmul-fp16", "--set", "norm=carry"], "unknown field 'norm' for ExactFpMulConfig"),
     (["verilog", "lut-ternary-16x16", "--set", "g=7"], "LutCoreConfig.g must be in 2..6, got 7"),
     (["verilog", "lut-ternary-16x16", "--set", "weight_bits=3"],
-     "LutCoreConfig.weight_bits must be 2 for ternary weights, got 3"),
+     "LutCoreConfig.weight_bits must be 2 for weight_kind='ternary', got 3"),
+    (["verilog", "lut-ternary-16x16", "--set", "weight_bits=2.0"],
+     "LutCoreConfig.weight_bits must be an integer 2 for weight_kind='ternary', got 2.0"),
+    (["verilog", "lut-int4-serial-16x16", "--set", "bit_serial=1"], "LutCoreConfig.bit_serial must be"),
+    (["verilog", "mac-ternary-4x4", "--set", "rows=4.0"], "MacArrayConfig.rows must be an integer 1..256, got 4.0"),
+    (["verilog", "mac-ternary-4x4", "--set", "dataflow=weight_streaming"],
+     "MacArrayConfig.max_tokens must be 1 for dataflow='weight_streaming', got 8"),
+    (["verilog", "mac-ternary-4x4", "--set", "rows=2", "--set", "rows=3"],
+     "--set rows given twice (2 and 3): set each field once"),
+    (["verilog", "lmul-dot-e4m3-x8", "--set", "acc_exp_bits=4"],
+     "FpDotConfig.acc_exp_bits must be in 5..11 (to hold every operand exactly: exp_bits=4, finite_only=True), "
+     "got 4"),
+    (["verilog", "lmul-dot-bf16-x8", "--set", "acc_man_bits=6"],
+     "FpDotConfig.acc_man_bits must be in 7..23 (to hold every operand exactly: man_bits=7), got 6"),
     (["verilog", "lut-int4-serial-16x16", "--set", "zero_point=16"], "LutCoreConfig.zero_point must be in 0..15"),
     (["verilog", "lut-int4-serial-16x16", "--set", "weight_bits=5"], "LutCoreConfig.weight_bits must be in 1..4"),
     (["verilog", "lut-ternary-base3-g3-16x16", "--set", "bit_serial=true"],
@@ -59,7 +72,7 @@ def test_config_accepts_exactly_the_documented_range(rows, cols):
 
 
 def test_weight_streaming_needs_one_accumulator():
-    with pytest.raises(ValueError, match="max_tokens must be in 1..1"):
+    with pytest.raises(ValueError, match="max_tokens must be 1 for dataflow='weight_streaming'"):
         MacArrayConfig(dataflow="weight_streaming", max_tokens=4)
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from gen.presets import all_designs, design, parse_override
+from gen.presets import all_designs, design, parse_overrides
 
 from .flows import FLOWS
 from .report import write_report
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [f for f in flows if f not in FLOWS]
         if unknown:
             raise ValueError(f"unknown flow {unknown[0]!r}; flows: {', '.join(FLOWS)}")
-        overrides = dict(parse_override(text) for text in args.overrides)
+        overrides = parse_overrides(args.overrides)
         if overrides and not args.presets:
             raise ValueError("--set needs preset names")
         designs = [design(p, overrides) for p in args.presets] if args.presets else all_designs()
@@ -76,7 +76,7 @@ def energy_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        d = design(args.preset, dict(parse_override(text) for text in args.overrides))
+        d = design(args.preset, parse_overrides(args.overrides))
         window = tuple(float(v) for v in args.window.split(":")) if args.window else None
         if window is not None and (len(window) != 2 or window[1] <= window[0]):
             raise ValueError(f"--window must be START:END in ns with END > START, got {args.window!r}")

@@ -30,3 +30,15 @@ def test_icarus_parses(preset, tmp_path):
     proc = subprocess.run(["iverilog", "-g2012", "-o", str(tmp_path / "a.out"), *map(str, sources)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+#: Configurations outside the presets whose Verilog once failed the lint: SLT Buffer groups of 3 and 5 passes
+#: (a pass index that does not fill its bits).
+EDGE_CONFIGS = [("slt-small", {"g": 4, "k": 24, "read_ports": 1}), ("slt-small", {"g": 6, "k": 24}),
+                ("slt-small", {"g": 6, "k": 24, "read_ports": 1})]
+
+
+@pytest.mark.parametrize(("preset", "overrides"), EDGE_CONFIGS)
+def test_verilator_lint_wall_edge_configs(preset, overrides):
+    proc = lint_wall(emit_design(preset, overrides))
+    assert proc.returncode == 0, proc.stderr[-3000:]

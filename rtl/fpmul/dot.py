@@ -46,8 +46,13 @@ class FpDotConfig(_FloatMulBase):
         check_int(owner, "lanes", self.lanes, 1, 64)
         check_choice(owner, "multiplier", self.multiplier, MULTIPLIERS)
         check_choice(owner, "norm", self.norm, NORMS)
-        check_int(owner, "acc_exp_bits", self.acc_exp_bits, self.exp_bits, 11)
-        check_int(owner, "acc_man_bits", self.acc_man_bits, self.man_bits, 23)
+        # A finite-only operand format uses its top exponent code for numbers, which an accumulator format of the
+        # same exponent width keeps for inf and NaN: it needs one exponent bit more to hold every operand.
+        fits = self.exp_bits + (1 if self.finite_only else 0)
+        check_int(owner, "acc_exp_bits", self.acc_exp_bits, fits, 11,
+                  why=f"(to hold every operand exactly: exp_bits={self.exp_bits}, finite_only={self.finite_only})")
+        check_int(owner, "acc_man_bits", self.acc_man_bits, self.man_bits, 23,
+                  why=f"(to hold every operand exactly: man_bits={self.man_bits})")
 
     @property
     def acc_spec(self) -> FloatSpec:

@@ -85,8 +85,7 @@ class LutCoreConfig(GemmTileConfig):
         if not isinstance(self.bit_serial, bool):
             raise ValueError(f"{owner}.bit_serial must be true or false, got {self.bit_serial!r}")
         if self.weight_kind == "ternary":
-            if self.weight_bits != 2:
-                raise ValueError(f"{owner}.weight_bits must be 2 for ternary weights, got {self.weight_bits!r}")
+            check_int(owner, "weight_bits", self.weight_bits, 2, 2, why="for weight_kind='ternary'")
             if self.zero_point is not None:
                 raise ValueError(f"{owner}.zero_point must be unset for ternary weights (they use z = 1), "
                                  f"got {self.zero_point}")

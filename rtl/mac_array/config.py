@@ -65,7 +65,7 @@ class MacArrayConfig(GemmTileConfig):
         check_choice(owner, "dataflow", self.dataflow, DATAFLOWS)
         check_choice(owner, "reduction", self.reduction, REDUCTIONS)
         if self.dataflow == "weight_streaming":
-            check_int(owner, "max_tokens", self.max_tokens, 1, 1)
+            check_int(owner, "max_tokens", self.max_tokens, 1, 1, why="for dataflow='weight_streaming'")
         else:
             check_int(owner, "max_tokens", self.max_tokens, 1, 1024)
         check_int(owner, "max_k", self.max_k, self.rows, 1 << 24)  # at least one tile

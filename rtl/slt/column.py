@@ -111,6 +111,11 @@ class SltColumn(Elaboratable):
                         # Every case assigns (an empty case is dropped and the case statement left
                         # incomplete).
                         m.d.comb += more.eq(len(set_bits) > (p + 1) * ports)
+            if len(index) > cfg.g and (1 << (len(index) - cfg.g)) > cfg.max_passes:
+                # Pass indices the counter never reaches (3 or 5 passes in a 2- or 3-bit index): a default
+                # keeps the case statement complete.
+                with m.Default():
+                    m.d.comb += [*(x.eq(0) for x in pos), *(o.eq(0) for o in ok), more.eq(0)]
         return pos, [o & is_buf for o in ok], more & is_buf
 
     def elaborate(self, platform):
