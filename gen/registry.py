@@ -16,6 +16,9 @@ class Block:
     config_class: type
     component: type
     summary: str
+    #: The asic flow maps the block module by module (``synth.flows.map_to_cells(per_module=True)``): on its
+    #: flattened netlist the standard-cell mapper's SAT sweeping does not finish within the flow's time limit.
+    map_per_module: bool = False
 
 
 BLOCKS: dict[str, Block] = {
@@ -31,7 +34,8 @@ BLOCKS: dict[str, Block] = {
         Block("lut_core", LutCoreConfig, LutCore,
               "LUT tensor core: per-token tables of signed activation sums indexed by weight bit-planes"),
         Block("slt", SltConfig, SltEngine,
-              "SLT engine (Slim-Llama): S-LUTs in LUT or Buffer mode, zero-group skipping, output reuse"),
+              "SLT engine (Slim-Llama): S-LUTs in LUT or Buffer mode, zero-group skipping, output reuse",
+              map_per_module=True),
     )
 }
 
