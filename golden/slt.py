@@ -586,22 +586,33 @@ def table_build_additions(g: int) -> int:
     return half(g)
 
 
+def slt_events(cnt: Counters, params: Params) -> dict[str, int]:
+    """The events the proxy prices: additions (datapath and table builds), S-LUT reads, and register writes
+    (S-LUT entries written per build, one accumulator write per active cycle and row, one item per slot and
+    weight beat)."""
+    return {"addition": cnt.additions + cnt.table_builds * params.groups * table_build_additions(params.g),
+            "read": cnt.table_reads,
+            "write": (cnt.table_builds * params.groups * params.entries + cnt.active_cycles * params.rows
+                      + cnt.weight_beats * params.rows * params.lanes)}
+
+
+def mac_events(mac: MacGemv, rows: int, cols: int) -> dict[str, int]:
+    """The MAC array's events: its non-zero MACs, its weight register writes and one accumulator write per
+    column and beat."""
+    return {"addition": mac.additions, "read": 0, "write": mac.weight_writes + mac.cycles * cols}
+
+
+def proxy_energy(events: dict[str, int]) -> float:
+    """The events under :data:`ENERGY_WEIGHTS`."""
+    return sum(ENERGY_WEIGHTS[name] * count for name, count in events.items())
+
+
 def slt_energy(cnt: Counters, params: Params) -> float:
-    """Additions (datapath and table builds) + reads + register writes (S-LUT entries written per build, one
-    accumulator write per active cycle and row, one item per slot and weight beat) under
-    :data:`ENERGY_WEIGHTS`."""
-    e = ENERGY_WEIGHTS
-    adds = cnt.additions + cnt.table_builds * params.groups * table_build_additions(params.g)
-    writes = (cnt.table_builds * params.groups * params.entries + cnt.active_cycles * params.rows
-              + cnt.weight_beats * params.rows * params.lanes)
-    return e["addition"] * adds + e["read"] * cnt.table_reads + e["write"] * writes
+    return proxy_energy(slt_events(cnt, params))
 
 
 def mac_energy(mac: MacGemv, rows: int, cols: int) -> float:
-    """The MAC array's proxy: its non-zero MACs, its weight register writes and one accumulator write per
-    column and beat."""
-    e = ENERGY_WEIGHTS
-    return e["addition"] * mac.additions + e["write"] * (mac.weight_writes + mac.cycles * cols)
+    return proxy_energy(mac_events(mac, rows, cols))
 
 
 def random_ternary(rng: np.random.Generator, m: int, k: int, sparsity: float) -> np.ndarray:

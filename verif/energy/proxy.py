@@ -24,19 +24,17 @@ EVENTS = ("addition", "read", "write")
 
 
 def _events(preset: str, data: dict[str, np.ndarray], reorder: bool) -> tuple[dict[str, float], float]:
-    """The event counts of one design on one stimulus, and its unit-weight proxy."""
+    """The event counts of one design on one stimulus (:func:`golden.slt.slt_events`,
+    :func:`golden.slt.mac_events`), and its unit-weight proxy."""
     cfg = dataclasses.asdict(design(preset).config)
     if "lanes" in cfg:
         p = slt_bench.params(cfg)
         _, cnt, _ = slt.gemv(data["w"], data["x"], p, reorder=reorder)
-        counts = {"addition": cnt.additions + cnt.table_builds * p.groups * slt.table_build_additions(p.g),
-                  "read": cnt.table_reads,
-                  "write": (cnt.table_builds * p.groups * p.entries + cnt.active_cycles * p.rows
-                            + cnt.weight_beats * p.rows * p.lanes)}
-        return {k: float(v) for k, v in counts.items()}, slt.slt_energy(cnt, p)
-    mac = slt.mac_gemv(np.asarray(data["w"]).T, data["x"].shape[0], cfg["rows"], cfg["cols"])
-    counts = {"addition": mac.additions, "read": 0, "write": mac.weight_writes + mac.cycles * cfg["cols"]}
-    return {k: float(v) for k, v in counts.items()}, slt.mac_energy(mac, cfg["rows"], cfg["cols"])
+        events = slt.slt_events(cnt, p)
+    else:
+        mac = slt.mac_gemv(np.asarray(data["w"]).T, data["x"].shape[0], cfg["rows"], cfg["cols"])
+        events = slt.mac_events(mac, cfg["rows"], cfg["cols"])
+    return {k: float(v) for k, v in events.items()}, slt.proxy_energy(events)
 
 
 def _nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
