@@ -22,6 +22,12 @@ Beats are the block's stream payloads, little-endian, in whole bytes (``ceil(wid
 stream stops taking beats for ``stall_limit`` cycles answers WRITE_STALLED with the beats it did take (the host
 reads results and sends the rest). A READ takes the beats the output stream offers now, up to ``c``, without
 waiting. ``ERROR`` carries an error code and the opcode received.
+
+Between frames the board skips every byte until a ``SYNC``. Noise that contains a ``SYNC`` and runs straight
+into a request makes the request's first bytes the rest of a malformed frame: the board answers that frame with
+one ``ERROR`` (bad checksum, opcode or length, or a timeout) and does not carry the request out; bytes of the
+request left over are skipped as noise. A host that gets an ``ERROR`` for a well-formed request therefore sends
+the request again; no silence is needed first.
 """
 
 SYNC = 0x5A

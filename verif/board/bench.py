@@ -138,6 +138,24 @@ async def malformed_frames_get_error_replies(dut):
 
 
 @cocotb.test(**TIMEOUT)
+async def garbage_right_before_a_request(dut):
+    """Noise with no silence before a request. Without a SYNC byte in it the request is answered as usual. With
+    one, the request's first bytes are read as the rest of the noise's frame: exactly one ERROR reply comes (the
+    request is not carried out) and the host sends the request again, as the protocol says."""
+    host = await start(dut)
+    info = p.frame(p.INFO)
+    await host.send(bytes([0x00, 0xFF, 0x13]) + info)
+    op, _ = await host.reply()
+    assert op == p.INFO | p.REPLY, f"expected the INFO reply after SYNC-free noise, got opcode {op:#x}"
+    for noise in (bytes([0x13, p.SYNC]), bytes([p.SYNC, p.WRITE]), bytes([p.SYNC, p.INFO, 0x00])):
+        await host.send(noise + info)
+        op, payload = await host.reply()
+        assert op == p.ERROR and payload[0] in p.ERRORS, f"noise {noise.hex()}: got opcode {op:#x}"
+        await host.gemv(3, 5)  # resent requests are answered, and no reply of the lost one is left over
+    assert (await host.status())["link_flags"] & (1 << p.FLAG_BAD_FRAME)
+
+
+@cocotb.test(**TIMEOUT)
 async def frame_cut_short_times_out_and_recovers(dut):
     host = await start(dut)
     full = p.frame(p.WRITE, bytes([1, 1]) + bytes(host.link["info"][4]))
