@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gen.payload import PayloadCodec
 from golden import ternary
 from rtl.board import protocol as p
-from verif.payload import PayloadCodec
 
 Reply = tuple[int, bytes]
 Exchange = Generator[bytes, Reply, Any]

@@ -1,7 +1,7 @@
 """Stream drivers and monitors for Amaranth ``lib.stream`` ports, built on cocotbext-axi's generic streams.
 
 Amaranth flattens a stream port ``acts`` into ``acts__valid``, ``acts__ready`` and ``acts__payload``; the
-payload is one flat vector whose layout the manifest records (see :mod:`verif.payload`).
+payload is one flat vector whose layout the manifest records (see :mod:`gen.payload`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from cocotbext.axi.stream import define_stream
 
-from .payload import PayloadCodec
+from gen.payload import PayloadCodec
 
 Bus, Transaction, Source, Sink, Monitor = define_stream(
     "LibStream", signals=["payload", "valid", "ready"]

@@ -9,11 +9,11 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
+from gen.payload import PayloadCodec
 from golden import slt
 from golden.intmath import wrap_signed
 from verif import gemm
 from verif.bench import Bench
-from verif.payload import PayloadCodec
 from verif.scoreboard import Scoreboard
 
 TIMEOUT = {"timeout_time": 50, "timeout_unit": "ms"}

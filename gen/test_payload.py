@@ -5,7 +5,7 @@ from amaranth.hdl import Const, signed
 from amaranth.lib import data
 
 from gen.manifest import layout_fields
-from verif.payload import PayloadCodec
+from gen.payload import PayloadCodec
 
 
 def test_pack_matches_amaranth_layout():

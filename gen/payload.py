@@ -2,6 +2,8 @@
 
 Benches never compute bit offsets themselves: the manifest lists every leaf of a payload (``data[3]``,
 ``first``, ``data[2][5]``) with its offset, width and signedness, exactly as an integrator outside Python would.
+It lives beside the manifest writer because the host client packs beats with it too (the product does not
+import the benches).
 """
 
 from __future__ import annotations
