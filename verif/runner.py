@@ -61,6 +61,8 @@ def ensure_simulator(sim: str) -> None:
         # The wheel's verilated.mk was configured without GCC's precompiled-header flag; without it, g++ takes
         # the header as a linker input and fails on designs large enough to be split into several files.
         os.environ["MAKEFLAGS"] = "CFG_CXXFLAGS_PCH_I=-include"
+        # Every build compiles the same runtime library: compiled once, kept by its compile command.
+        os.environ["OBJCACHE"] = objcache.command(BUILD / "sim" / "verilator" / "objcache")
         if str(root / "bin") not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
     elif sim == "icarus":
@@ -154,8 +156,6 @@ def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
     runner = get_runner(sim)
     build_args = (VERILATOR_WAIVERS if sim == "verilator" else []) + list(build_args)
     with _locked(build_dir.with_suffix(".lock")):
-        if sim == "verilator":
-            os.environ["OBJCACHE"] = objcache.command(BUILD / "sim" / "verilator" / "objcache")
         runner.build(sources=sources, hdl_toplevel=manifest["top"], build_dir=build_dir,
                      build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
                      log_file=build_dir / "build.log")
