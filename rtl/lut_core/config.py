@@ -98,14 +98,16 @@ class LutCoreConfig(GemmTileConfig):
                 if self.weight_bits == 1:
                     raise ValueError(f"{owner}.zero_point must be unset for binary weights (weight_bits=1), "
                                      f"got {self.zero_point}")
-                check_int(owner, "zero_point", self.zero_point, 0, (1 << self.weight_bits) - 1)
+                check_int(owner, "zero_point", self.zero_point, 0, (1 << self.weight_bits) - 1,
+                          why=f"(a code of weight_bits={self.weight_bits})")
         if self.base3 and self.bit_serial:
             raise ValueError(f"{owner}.bit_serial must be false with ternary_packing='base3' "
                              "(a base-3 index has no bit-planes)")
         if self.table_bits is not None:
-            check_int(owner, "table_bits", self.table_bits, 2, self.exact_entry_bits)
+            check_int(owner, "table_bits", self.table_bits, 2, self.exact_entry_bits,
+                      why=f"(exact entries of g={self.g} act_bits={self.act_bits} activations need no more)")
         check_int(owner, "max_tokens", self.max_tokens, 1, 1024)
-        check_int(owner, "max_k", self.max_k, self.k, 1 << 24)  # at least one tile
+        check_int(owner, "max_k", self.max_k, self.k, 1 << 24, why=f"(at least one tile of k={self.k})")
         if self.acc_bits is not None:
             check_int(owner, "acc_bits", self.acc_bits, 2, 64)
 

@@ -68,7 +68,7 @@ class MacArrayConfig(GemmTileConfig):
             check_int(owner, "max_tokens", self.max_tokens, 1, 1, why="for dataflow='weight_streaming'")
         else:
             check_int(owner, "max_tokens", self.max_tokens, 1, 1024)
-        check_int(owner, "max_k", self.max_k, self.rows, 1 << 24)  # at least one tile
+        check_int(owner, "max_k", self.max_k, self.rows, 1 << 24, why=f"(at least one tile of rows={self.rows})")
         if self.acc_bits is not None:
             check_int(owner, "acc_bits", self.acc_bits, 2, 64)
         check_int(owner, "counter_bits", self.counter_bits, 8, 64)

@@ -66,16 +66,17 @@ class SltConfig(GemmTileConfig):
     def __post_init__(self) -> None:
         owner = type(self).__name__
         check_int(owner, "g", self.g, 2, 6)
-        check_int(owner, "k", self.k, self.g, 1536)
+        check_int(owner, "k", self.k, self.g, 1536, why=f"(at least one S-LUT of g={self.g})")
         if self.k % self.g:
             raise ValueError(f"{owner}.k must be a multiple of g={self.g} (whole S-LUTs), got {self.k}")
         check_int(owner, "rows", self.rows, 1, 1024)
-        check_int(owner, "lanes", self.lanes, 1, self.groups)
-        check_int(owner, "read_ports", self.read_ports, 1, self.g)
+        check_int(owner, "lanes", self.lanes, 1, self.groups,
+                  why=f"(lanes share the k/g = {self.k}/{self.g} = {self.groups} S-LUT groups)")
+        check_int(owner, "read_ports", self.read_ports, 1, self.g, why=f"(one S-LUT holds g={self.g} inputs)")
         check_int(owner, "act_bits", self.act_bits, 2, 16)
         check_choice(owner, "weight_kind", self.weight_kind, WEIGHT_KINDS)
         check_int(owner, "n_centers", self.n_centers, 0, 1024)
-        check_int(owner, "max_k", self.max_k, self.k, 1 << 24)
+        check_int(owner, "max_k", self.max_k, self.k, 1 << 24, why=f"(at least one tile of k={self.k})")
         if self.acc_bits is not None:
             check_int(owner, "acc_bits", self.acc_bits, 2, 64)
         check_int(owner, "counter_bits", self.counter_bits, 8, 64)
