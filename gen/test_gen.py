@@ -1,6 +1,7 @@
 """Generator: config validation, presets, overrides, CLI errors and the manifest."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from gen.__main__ import main
 from gen.manifest import emit, layout_fields
-from gen.presets import all_designs, design, parse_override
+from gen.presets import all_designs, design, load_presets, parse_override
 from gen.registry import BLOCKS
 from rtl.mac_array import MacArrayConfig
 
@@ -47,7 +48,8 @@ from rtl.mac_array import MacArrayConfig
     (["verilog", "lut-int4-serial-16x16", "--set", "weight_bits=5"], "LutCoreConfig.weight_bits must be in 1..4"),
     (["verilog", "lut-ternary-base3-g3-16x16", "--set", "bit_serial=true"],
      "LutCoreConfig.bit_serial must be false with ternary_packing='base3'"),
-    (["verilog", "lut-ternary-16x16", "--set", "table_bits=12"], "LutCoreConfig.table_bits must be in 2..11, got 12"),
+    (["verilog", "lut-ternary-16x16", "--set", "table_bits=12"],
+     "LutCoreConfig.table_bits must be in 2..11 (exact entries of g=4 act_bits=8 activations need no more), got 12"),
     (["verilog", "lut-ternary-16x16", "--set", "ternary_packing=tl3"], "LutCoreConfig.ternary_packing must be one of"),
 ])
 def test_cli_rejects_bad_input_with_one_line(argv, message, capsys, tmp_path):
@@ -125,3 +127,24 @@ def test_manifest_ports_match_the_component(tmp_path):
     widths = {p["name"]: p["width"] for p in manifest["ports"]}
     assert widths["weights__payload"] == 4 * 8 and widths["nonzero_macs"] == d.config.counter_bits
 
+
+
+def test_module_names_are_unique_per_configuration(tmp_path):
+    """Every preset has its own top module, and two variants of one preset (pipeline stages, overflow) share no
+    module name, so that both can be built into one design."""
+    tops = [design(name).config.top_name for name in load_presets()]
+    assert len(set(tops)) == len(tops)
+    assert design("lmul-e4m3").config.top_name == "lmul_e4m3fn_carry"  # only spelled-out fields: readable alone
+    variants = {"lmul-e4m3": ({}, {"stages": 2}, {"overflow": "saturate"}, {"stages": 2, "overflow": "saturate"}),
+                "lmul-dot-e4m3-x8": ({}, {"overflow": "saturate"}, {"acc_man_bits": 10})}
+    for preset, overrides_list in variants.items():
+        modules = []
+        for i, overrides in enumerate(overrides_list):
+            sets = [f"--set={k}={v!r}".replace("'", '"') for k, v in overrides.items()]
+            out = tmp_path / preset / str(i)
+            assert main(["verilog", preset, "--out", str(out), *sets]) == 0
+            text = "".join(p.read_text() for p in out.rglob("*.v"))
+            modules.append(set(re.findall(r"^module (\S+)\(", text, re.M)))
+        for i, a in enumerate(modules):
+            for b in modules[i + 1:]:
+                assert not a & b, (preset, sorted(a & b)[:5])

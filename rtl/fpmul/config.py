@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from amaranth.lib import data
 
 from ..common.float import FloatSpec
+from ..common.naming import unique_name
 from ..common.validate import check_choice, check_int
 
 NORMS = ("carry", "shift")
@@ -93,7 +94,8 @@ class LMulConfig(_FloatMulBase):
 
     @property
     def top_name(self) -> str:
-        return f"lmul_{self.format_name}_{self.norm}"
+        return unique_name(f"lmul_{self.format_name}_{self.norm}", self,
+                           ("exp_bits", "man_bits", "finite_only", "norm"))
 
     def baseline(self) -> ExactFpMulConfig:
         return ExactFpMulConfig(self.exp_bits, self.man_bits, self.finite_only, self.overflow, self.stages)
@@ -108,7 +110,7 @@ class ExactFpMulConfig(_FloatMulBase):
 
     @property
     def top_name(self) -> str:
-        return f"fpmul_{self.format_name}"
+        return unique_name(f"fpmul_{self.format_name}", self, ("exp_bits", "man_bits", "finite_only"))
 
     def baseline(self) -> None:
         return None

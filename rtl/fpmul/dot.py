@@ -8,6 +8,7 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data
 
 from ..common.float import FloatSpec, add, widen
+from ..common.naming import unique_name
 from ..common.validate import check_choice, check_int
 from .config import NORMS, ExactFpMulConfig, LMulConfig, _FloatMulBase
 from .exact import ExactFpMul
@@ -74,7 +75,9 @@ class FpDotConfig(_FloatMulBase):
     @property
     def top_name(self) -> str:
         kind = f"lmul_{self.norm}" if self.multiplier == "lmul" else "exact"
-        return f"dot_{kind}_{self.format_name}_x{self.lanes}"
+        encoded = ("exp_bits", "man_bits", "finite_only", "multiplier", "lanes")
+        encoded += ("norm",) if self.multiplier == "lmul" else ()
+        return unique_name(f"dot_{kind}_{self.format_name}_x{self.lanes}", self, encoded)
 
     def lane_config(self) -> LMulConfig | ExactFpMulConfig:
         fields = dict(exp_bits=self.exp_bits, man_bits=self.man_bits, finite_only=self.finite_only,

@@ -9,6 +9,7 @@ from amaranth.lib import data
 
 from ..common.accumulate import GemmTileConfig
 from ..common.arith import signed_bits_for
+from ..common.naming import unique_name
 from ..common.table import entry_range, round_shift
 from ..common.validate import check_choice, check_int
 
@@ -251,4 +252,6 @@ class LutCoreConfig(GemmTileConfig):
         kind += "_b3" if self.base3 else ""
         serial = "_serial" if self.bit_serial else ""
         quant = f"_t{self.table_bits}" if self.table_bits is not None else ""
-        return f"lut_{kind}_g{self.g}_{self.k}x{self.n}{serial}{quant}"
+        encoded = ("weight_kind", "ternary_packing", "g", "k", "n", "bit_serial", "table_bits")
+        encoded += () if self.weight_kind == "ternary" else ("weight_bits",)
+        return unique_name(f"lut_{kind}_g{self.g}_{self.k}x{self.n}{serial}{quant}", self, encoded)

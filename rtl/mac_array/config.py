@@ -9,6 +9,7 @@ from amaranth.lib import data
 
 from ..common.accumulate import GemmTileConfig
 from ..common.arith import signed_bits_for
+from ..common.naming import unique_name
 from ..common.validate import check_choice, check_int
 
 WEIGHT_KINDS = ("ternary", "int8")
@@ -133,7 +134,9 @@ class MacArrayConfig(GemmTileConfig):
     @property
     def top_name(self) -> str:
         flow = "" if self.dataflow == "weight_stationary" else "gemv_"
-        return f"mac_{self.weight_kind}_{flow}{self.rows}x{self.cols}"
+        encoded = ("weight_kind", "dataflow", "rows", "cols")
+        encoded += ("max_tokens",) if flow else ()  # one token is what weight_streaming means
+        return unique_name(f"mac_{self.weight_kind}_{flow}{self.rows}x{self.cols}", self, encoded)
 
     def baseline(self) -> MacArrayConfig | None:
         """The conventional design this one replaces: the int8 array of equal shape (None for int8 itself)."""

@@ -9,6 +9,7 @@ from amaranth.lib import data
 
 from ..common.accumulate import GemmTileConfig
 from ..common.arith import signed_bits_for
+from ..common.naming import unique_name
 from ..common.table import entry_range
 from ..common.validate import check_choice, check_int
 
@@ -213,5 +214,7 @@ class SltConfig(GemmTileConfig):
     @property
     def top_name(self) -> str:
         clustered = f"_c{self.n_centers}" if self.clustered else ""
-        return (f"slt_{self.weight_kind}_g{self.g}_a{self.act_bits}_{self.rows}x{self.lanes}_k{self.k}"
-                f"_p{self.read_ports}{clustered}")
+        readable = (f"slt_{self.weight_kind}_g{self.g}_a{self.act_bits}_{self.rows}x{self.lanes}_k{self.k}"
+                    f"_p{self.read_ports}{clustered}")
+        return unique_name(readable, self, ("weight_kind", "g", "act_bits", "rows", "lanes", "k", "read_ports",
+                                            "n_centers"))
