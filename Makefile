@@ -18,7 +18,7 @@ BOARD  ?= ulx3s-85f
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all verilog sim test synth energy sweep bitstream report bench precision lint fuzz clean distclean
+.PHONY: all verilog sim test synth energy sweep bitstream report bench precision lint fuzz formal clean distclean
 
 all: verilog
 
@@ -86,6 +86,12 @@ precision: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(JOBS) -m lint
+
+## formal: every proof (stream protocol, beat accounting, bounded liveness, multiplier equivalence, MAC array
+## sums, covers) with SymbiYosys and Yosys' SAT prover from PyPI into build/formal/ (summary.{json,md});
+## `make test` runs the quick ones
+formal: $(STAMP)
+	$(BIN)/python -m verif.formal --jobs $(JOBS)
 
 ## fuzz: configuration fuzzing with a longer, randomized budget (FUZZ_EXAMPLES draws per base preset, default
 ## 300; `make test` runs 6, derandomized): every draw exits 2 naming a field or emits a design that lints clean

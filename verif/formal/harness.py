@@ -1,0 +1,238 @@
+"""Proof tops: the design under proof, free inputs, and the properties (Amaranth ``Assert``/``Assume``/``Cover``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from amaranth.hdl import Assert, Assume, Cat, Cover, Module, Mux, ResetSignal, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In
+
+from rtl.fpmul import ExactFpMul, ExactFpMulConfig, LMul, LMulConfig
+
+from . import reference
+
+
+class MultiplierEquivalence(wiring.Component):
+    """The combinational (``stages = 0``) multiplier of ``config`` equals the reference for every operand pair.
+
+    The operands are free inputs; the property holds in every cycle, so a one-step SAT proof covers all pairs.
+    ``wrong_reference`` compares against a deliberately different reference (L-Mul's other normalization, or
+    L-Mul for the exact multiplier): that proof must fail, which shows the flow would catch a defect.
+    """
+
+    def __init__(self, config: LMulConfig | ExactFpMulConfig, wrong_reference: bool = False) -> None:
+        self.config = dataclasses.replace(config, stages=0)
+        self.wrong_reference = wrong_reference
+        width = 1 + config.exp_bits + config.man_bits
+        super().__init__({"a": In(width), "b": In(width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.config
+        dut = m.submodules.dut = (LMul if isinstance(cfg, LMulConfig) else ExactFpMul)(cfg)
+        m.d.comb += [dut.operands.payload.a.eq(self.a), dut.operands.payload.b.eq(self.b),
+                     dut.operands.valid.eq(1), dut.result.ready.eq(1)]
+        f = reference.Format(cfg.exp_bits, cfg.man_bits, cfg.finite_only)
+        lmul = isinstance(cfg, LMulConfig)
+        if self.wrong_reference:
+            other = {"carry": "shift", "shift": "carry"}
+            expected = reference.lmul(self.a, self.b, f, other[cfg.norm] if lmul else "carry", cfg.overflow)
+        elif lmul:
+            expected = reference.lmul(self.a, self.b, f, cfg.norm, cfg.overflow)
+        else:
+            expected = reference.exact_mul(self.a, self.b, f, cfg.overflow)
+        m.d.comb += Assert(dut.result.payload.product == expected)
+        return m
+
+
+def _streams(component: wiring.Component) -> tuple[list[str], list[str]]:
+    """The names of ``component``'s sink and source streams (members with ``valid``, ``ready``, ``payload``)."""
+    sinks, sources = [], []
+    for name, member in component.signature.members.items():
+        if member.is_signature and {"valid", "ready", "payload"} <= set(member.signature.members.keys()):
+            (sinks if member.flow == In else sources).append(name)
+    return sinks, sources
+
+
+class StreamProperties(wiring.Component):
+    """A block with free inputs on every stream, its upstream obeying the stream rules, and the rules asserted on
+    its outputs.
+
+    Every sink's ``valid`` and ``payload`` and every source's ``ready`` are free inputs of the proof top, and so
+    is ``rst``: reset may come in any cycle. Assumed of each upstream (a stream source that follows the rules):
+    nothing valid in the cycle after a reset; once ``valid`` is high without ``ready``, ``valid`` stays high and
+    the payload unchanged in the next cycle. Asserted of each of the block's sources: the same two rules.
+
+    ``completes`` (optional) names, for the block's one sink whose beats produce outputs, which accepted beats
+    produce one output beat each (every beat of a multiplier, a ``last`` beat of a dot unit or array). The proof
+    then counts the beats owed, ``owed``: accepted completing beats minus output beats. Asserted: no output beat
+    without a beat owed (nothing duplicated), ``owed`` never above ``capacity`` and, where the block has a
+    ``busy`` port, ``busy`` high whenever a beat is owed (nothing held unannounced). With ``always_ready`` the
+    source's ``ready`` is tied high and ``latency`` given (the liveness check), the free input ``watch`` picks
+    one completing beat; its output must come out ``latency`` cycles after it was accepted at the latest.
+    Covers: each stream stalled, each output handshake, the ``error`` flag, a ``tile_end`` beat accepted.
+    ``inputs`` adds free inputs for subclasses, which add properties in :meth:`check_outputs`.
+    """
+
+    def __init__(self, dut: wiring.Component, completes: tuple[str, str | None] | None = None,
+                 capacity: int = 0, always_ready: bool = False, latency: int | None = None,
+                 inputs: dict[str, In] | None = None) -> None:
+        self.dut = dut
+        self.completes, self.capacity, self.latency = completes, capacity, latency
+        self.always_ready = always_ready
+        self.sinks, self.sources = _streams(self.dut)
+        members = {}
+        for name in self.sinks:
+            stream_sig = self.dut.signature.members[name].signature
+            members[f"{name}_valid"] = In(1)
+            members[f"{name}_payload"] = In(stream_sig.members["payload"].shape)
+        for name in self.sources:
+            if not always_ready:
+                members[f"{name}_ready"] = In(1)
+        if latency is not None:
+            members["watch"] = In(1)
+        super().__init__({**members, **(inputs or {})})
+
+    def elaborate(self, platform):
+        m = Module()
+        dut = m.submodules.dut = self.dut
+        after_reset = Signal(init=1, reset_less=True)
+        m.d.sync += after_reset.eq(ResetSignal())
+
+        def previous(value, name):
+            reg = Signal.like(value, name=name, reset_less=True)
+            m.d.sync += reg.eq(value)
+            return reg
+
+        for name in self.sinks:
+            port = getattr(dut, name)
+            m.d.comb += [port.valid.eq(getattr(self, f"{name}_valid")),
+                         port.payload.eq(getattr(self, f"{name}_payload"))]
+            was_valid, was_ready = previous(port.valid, f"{name}_was_valid"), previous(port.ready, f"{name}_was_ready")
+            was_payload = previous(port.payload.as_value(), f"{name}_was_payload")
+            with m.If(after_reset):
+                m.d.comb += Assume(~port.valid)
+            with m.Elif(was_valid & ~was_ready):
+                m.d.comb += Assume(port.valid & (port.payload.as_value() == was_payload))
+            m.d.comb += Cover(port.valid & ~port.ready & ~after_reset)
+            if hasattr(port.payload, "tile_end"):  # a tile switch
+                m.d.comb += Cover(port.valid & port.ready & port.payload.tile_end)
+        for name in self.sources:
+            port = getattr(dut, name)
+            m.d.comb += port.ready.eq(1 if self.always_ready else getattr(self, f"{name}_ready"))
+            was_valid, was_ready = previous(port.valid, f"{name}_was_valid"), previous(port.ready, f"{name}_was_ready")
+            was_payload = previous(port.payload.as_value(), f"{name}_was_payload")
+            with m.If(after_reset):
+                m.d.comb += Assert(~port.valid)
+            with m.Elif(was_valid & ~was_ready):
+                m.d.comb += Assert(port.valid & (port.payload.as_value() == was_payload))
+            m.d.comb += [Cover(port.valid & ~port.ready & ~after_reset), Cover(port.valid & port.ready)]
+        if hasattr(dut, "error"):
+            m.d.comb += Cover(dut.error)
+
+        self.after_reset = after_reset
+        if self.completes is not None:
+            sink_name, flag = self.completes
+            sink = getattr(dut, sink_name)
+            (source_name,) = self.sources
+            source = getattr(dut, source_name)
+            done = sink.valid & sink.ready & (getattr(sink.payload, flag) if flag else 1)
+            emitted = source.valid & source.ready
+            owed = Signal(range(self.capacity + 2))
+            m.d.sync += owed.eq(owed + done - emitted)
+            m.d.comb += Assert(~emitted | done | (owed != 0))
+            m.d.comb += Assert(owed <= self.capacity)
+            if hasattr(dut, "busy"):
+                m.d.comb += Assert(dut.busy | (owed == 0))
+            if self.latency is not None:
+                # One completing beat, chosen by the free input `watch`, is followed: the outputs owed before
+                # it (`ahead`) and its age. Its output must come out at `latency` cycles of age at the latest.
+                watching = Signal()
+                ahead = Signal(range(self.capacity + 2))
+                age = Signal(range(self.latency + 2))
+                with m.If(watching):
+                    m.d.comb += Assert((age < self.latency) | (emitted & (ahead == 0)))
+                    m.d.sync += age.eq(age + 1)
+                    with m.If(emitted):
+                        with m.If(ahead == 0):
+                            m.d.sync += watching.eq(0)
+                        with m.Else():
+                            m.d.sync += ahead.eq(ahead - 1)
+                with m.Elif(done & self.watch & ~(emitted & (owed == 0))):
+                    m.d.sync += [watching.eq(1), ahead.eq(owed - emitted), age.eq(1)]
+            self.check_outputs(m, done, emitted)
+        return m
+
+    def check_outputs(self, m: Module, done, emitted) -> None:
+        """Further properties of the outputs, given the completing input beats and the output beats."""
+
+
+class MacArithmetic(StreamProperties):
+    """The MAC array's output beats equal the integer sums of the accepted activation beats (bounded proof).
+
+    The weights are a free constant tile (``tile``, held for the whole run): every weight beat carries its row of
+    it (weight-stationary, rows in order) or all of it (weight-streaming), so that whichever tile is active holds
+    those weights. Activations, ``first``, ``last``, ``tile_end``, stalls and reset are free. The proof keeps its
+    own accumulator per token of a block (a beat's position in its block since the last ``tile_end``, wrapping
+    to 0 past ``max_tokens`` as the array does), written from the spec: a ternary code ``01`` adds the
+    activation, ``11`` subtracts it, ``00`` and the invalid ``10`` add nothing; int8 weights multiply. Every
+    ``last`` beat's sum goes into a queue; every output beat must equal the queue's head, lane by lane, modulo
+    ``2^acc_width`` (the accumulator width; exact while no sum overflows it). After a reset each token starts
+    with a ``first`` beat (assumed: its accumulator is not reset, so a sum without a start is undefined).
+    """
+
+    def __init__(self, dut, capacity: int) -> None:
+        cfg = dut.config
+        tile_shape = data.ArrayLayout(data.ArrayLayout(cfg.weight_shape, cfg.cols), cfg.rows)
+        super().__init__(dut, ("acts", "last"), capacity, inputs={"tile": In(tile_shape)})
+
+    def check_outputs(self, m: Module, done, emitted) -> None:
+        from amaranth.lib.fifo import SyncFIFO
+
+        dut, cfg = self.dut, self.dut.config
+        rows, cols, acc = cfg.rows, cfg.cols, cfg.acc_width
+        was_tile = Signal.like(self.tile, reset_less=True)
+        m.d.sync += was_tile.eq(self.tile)
+        with m.If(~self.after_reset):
+            m.d.comb += Assume(self.tile.as_value() == was_tile.as_value())
+
+        weights, acts = dut.weights, dut.acts
+        if cfg.dataflow == "weight_stationary":
+            row = Signal(range(rows))
+            with m.If(weights.valid & weights.ready):
+                m.d.sync += row.eq(Mux(row == rows - 1, 0, row + 1))
+            with m.If(weights.valid):
+                m.d.comb += Assume(weights.payload.as_value() == self.tile[row].as_value())
+        else:
+            with m.If(weights.valid):
+                m.d.comb += Assume(weights.payload.as_value() == self.tile.as_value())
+
+        def product(code, act):
+            if cfg.weight_kind == "ternary":
+                return Mux(code == 0b01, act, Mux(code == 0b11, -act, 0))
+            return code.as_signed() * act
+
+        fire = acts.valid & acts.ready
+        tokens = cfg.max_tokens if cfg.dataflow == "weight_stationary" else 1
+        token = Signal(range(tokens))
+        if tokens > 1:
+            with m.If(fire):
+                m.d.sync += token.eq(Mux(acts.payload.tile_end | (token == tokens - 1), 0, token + 1))
+        sums = [[Signal(signed(acc), name=f"sum_{t}_{c}") for c in range(cols)] for t in range(tokens)]
+        # A token's first beat after a reset starts its sum (the array's accumulators are not reset).
+        started = Signal(tokens)
+        with m.If(fire):
+            m.d.sync += started.bit_select(token, 1).eq(1)
+            m.d.comb += Assume(started.bit_select(token, 1) | acts.payload.first)
+        queue = m.submodules.expected = SyncFIFO(width=acc * cols, depth=self.capacity + 1)
+        beat = [sum(product(self.tile[r][c], acts.payload.data[r]) for r in range(rows)) for c in range(cols)]
+        new = [Signal(signed(acc), name=f"new_{c}") for c in range(cols)]
+        for t in range(tokens):
+            with m.If(token == t):
+                m.d.comb += [new[c].eq(Mux(acts.payload.first, 0, sums[t][c]) + beat[c]) for c in range(cols)]
+                with m.If(fire):
+                    m.d.sync += [sums[t][c].eq(new[c]) for c in range(cols)]
+        m.d.comb += [queue.w_en.eq(done), queue.w_data.eq(Cat(*new)), queue.r_en.eq(emitted)]
+        with m.If(emitted):
+            m.d.comb += Assert(queue.r_rdy & (dut.out.payload.as_value() == queue.r_data))

@@ -1,0 +1,171 @@
+"""The proofs ``make formal`` runs: what each shows, on which small configuration, how and how deep.
+
+Properties (spec: ``formal.md``):
+
+- ``equivalence``: a multiplier equals the reference of :mod:`verif.formal.reference` for every operand pair (one
+  SAT problem; the exact fp16 multiplier is split into one problem per mantissa of ``b``, which keeps each one
+  small: together they cover every pair). fp32 with the exact multiplier is a sample of ``b`` mantissas: its
+  complete proof does not finish in hours.
+- ``protocol``: the stream rules on every output by k-induction, the upstream obeying them
+  (:class:`~verif.formal.harness.StreamProperties`).
+- ``accounting``: from reset, no output without an input owed, never more owed than the pipeline holds, ``busy``
+  whenever something is owed; bounded (``depth`` cycles from reset).
+- ``liveness``: with the output always ready, every completing input's output within the documented latency;
+  bounded.
+- ``arithmetic``: the MAC array's outputs equal the integer sums of the accepted beats (bounded).
+- ``cover``: each stream stalled and each handshake, the error flag, a tile switch: the proofs are not vacuous.
+- ``control``: a deliberately wrong reference, expected to fail: the flow reports a failing proof as failing.
+
+``quick`` proofs run in ``make test``; ``make formal`` runs all.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from amaranth.lib import wiring
+
+from gen.presets import design
+
+#: The small configurations the sequential proofs run on (preset, overrides, completing sink and flag, capacity).
+SMALL = {
+    "lmul-e4m3-s1": ("lmul-e4m3", {"stages": 1}, ("operands", None), 1),
+    "lmul-e4m3-s3": ("lmul-e4m3", {"stages": 3}, ("operands", None), 3),
+    "fpmul-bf16-s2": ("fpmul-bf16", {"stages": 2}, ("operands", None), 2),
+    "lmul-dot-e4m3-x2": ("lmul-dot-e4m3-x8", {"lanes": 2}, ("operands", "last"), 3),
+    "mac-ternary-2x2": ("mac-ternary-4x4", {"rows": 2, "cols": 2, "act_bits": 3, "max_tokens": 2, "max_k": 8,
+                                            "counter_bits": 8}, ("acts", "last"), 3),
+    "mac-int8-2x2": ("mac-int8-4x4", {"rows": 2, "cols": 2, "act_bits": 3, "max_tokens": 2, "max_k": 8,
+                                      "counter_bits": 8}, ("acts", "last"), 3),
+    "mac-ternary-gemv-2x2": ("mac-ternary-gemv-16x16", {"rows": 2, "cols": 2, "act_bits": 3, "max_k": 8,
+                                                        "counter_bits": 8}, ("acts", "last"), 3),
+    "lut-ternary-4x2": ("lut-ternary-16x8", {"k": 4, "n": 2, "g": 2, "act_bits": 3, "max_tokens": 2, "max_k": 8},
+                        ("acts", "last"), 4),
+    "slt-ternary-k6": ("slt-small", {"k": 6, "rows": 2, "act_bits": 3, "max_k": 12, "counter_bits": 8},
+                       None, 0),
+}
+#: The configurations whose bounded proofs and covers also run in ``make test`` (every configuration's protocol
+#: proof does; the rest runs in ``make formal``).
+QUICK = {"lmul-e4m3-s3", "mac-ternary-2x2"}
+
+
+@dataclass(frozen=True)
+class Proof:
+    name: str
+    property: str
+    design: str
+    build: Callable[[], wiring.Component]
+    mode: str  # "sat" (Yosys), or a SymbiYosys mode: "prove", "bmc", "cover"
+    depth: int = 1
+    #: A case split of a SAT proof: the signal fixed and its values, one SAT problem each.
+    cases: tuple[str, list[int]] | None = None
+    quick: bool = True
+    expect: str = "pass"
+
+    @property
+    def method(self) -> str:
+        if self.mode == "sat":
+            return "Yosys sat" + (" (case split)" if self.cases else "")
+        return {"prove": "k-induction", "bmc": "BMC", "cover": "cover"}[self.mode] + " (smtbmc z3)"
+
+    @property
+    def case_count(self) -> int | None:
+        return len(self.cases[1]) if self.cases else None
+
+
+def _config(name: str) -> Any:
+    preset, overrides, _, _ = SMALL[name]
+    return design(preset, overrides).config
+
+
+def _component(config: Any) -> wiring.Component:
+    from gen.registry import BLOCKS
+
+    block = next(b for b in BLOCKS.values() if isinstance(config, b.config_class))
+    return block.component(config)
+
+
+def _describe(config: Any) -> str:
+    return config.top_name
+
+
+def _equivalence() -> list[Proof]:
+    from .harness import MultiplierEquivalence
+
+    proofs = []
+    formats = {"e4m3": "lmul-e4m3", "e5m2": "lmul-e5m2", "bf16": "lmul-bf16", "fp16": "lmul-fp16",
+               "fp32": "lmul-fp32"}
+    for fmt, preset in formats.items():
+        for norm in ("carry", "shift"):
+            for overflow in ("inf", "saturate"):
+                cfg = design(preset, {"norm": norm, "overflow": overflow, "stages": 0}).config
+                quick = overflow == "inf" and (fmt != "fp32" or norm == "carry")
+                proofs.append(Proof(f"equiv-lmul-{fmt}-{norm}-{overflow}", "equivalence", cfg.top_name,
+                                    lambda cfg=cfg: MultiplierEquivalence(cfg), "sat", quick=quick))
+    rng = random.Random(2410)
+    fp32_sample = sorted({0, 1, 2, 1 << 22, (1 << 23) - 1, 0x555555, 0x2AAAAA,
+                          *(rng.randrange(1 << 23) for _ in range(249))})
+    for fmt in ("e4m3", "e5m2", "bf16", "fp16", "fp32"):
+        for overflow in ("inf", "saturate"):
+            cfg = design(f"fpmul-{fmt}", {"overflow": overflow, "stages": 0}).config
+            man = cfg.man_bits
+            cases = None
+            if fmt == "fp16":
+                cases = (f"b[{man - 1}:0]", list(range(1 << man)))
+            elif fmt == "fp32":
+                if overflow == "saturate":
+                    continue
+                cases = (f"b[{man - 1}:0]", fp32_sample)
+            proofs.append(Proof(f"equiv-exact-{fmt}-{overflow}", "equivalence", cfg.top_name,
+                                lambda cfg=cfg: MultiplierEquivalence(cfg), "sat", cases=cases,
+                                quick=fmt not in ("fp16", "fp32") and overflow == "inf"))
+    for preset in ("lmul-e4m3", "fpmul-bf16"):
+        cfg = design(preset, {"stages": 0}).config
+        proofs.append(Proof(f"control-{preset}-wrong-reference", "control", cfg.top_name,
+                            lambda cfg=cfg: MultiplierEquivalence(cfg, wrong_reference=True), "sat",
+                            expect="fail"))
+    return proofs
+
+
+def _streams() -> list[Proof]:
+    from .harness import StreamProperties
+
+    proofs = []
+    for name, (_, _, completes, capacity) in SMALL.items():
+        cfg = _config(name)
+        top = cfg.top_name
+        quick = name in QUICK
+        proofs.append(Proof(f"protocol-{name}", "protocol", top,
+                            lambda cfg=cfg: StreamProperties(_component(cfg)), "prove", depth=6))
+        proofs.append(Proof(f"cover-{name}", "cover", top,
+                            lambda cfg=cfg: StreamProperties(_component(cfg)), "cover", depth=12, quick=quick))
+        if completes is None:
+            continue
+        proofs.append(Proof(f"accounting-{name}", "accounting", top,
+                            lambda cfg=cfg, c=completes, n=capacity: StreamProperties(_component(cfg), c, n),
+                            "bmc", depth=12, quick=quick))
+        proofs.append(Proof(f"liveness-{name}", "liveness", top,
+                            lambda cfg=cfg, c=completes, n=capacity: StreamProperties(
+                                _component(cfg), c, n, always_ready=True, latency=cfg.latency),
+                            "bmc", depth=12, quick=quick))
+    return proofs
+
+
+def _arithmetic() -> list[Proof]:
+    from .harness import MacArithmetic
+
+    proofs = []
+    # Depths: the solver time grows steeply with depth (ternary 2x2: 1.5 s at 8, 12 s at 10, 19 min at 12).
+    for name, depth in (("mac-ternary-2x2", 10), ("mac-int8-2x2", 8), ("mac-ternary-gemv-2x2", 8)):
+        cfg, capacity = _config(name), SMALL[name][3]
+        proofs.append(Proof(f"arithmetic-{name}", "arithmetic", cfg.top_name,
+                            lambda cfg=cfg, n=capacity: MacArithmetic(_component(cfg), n), "bmc", depth=depth,
+                            quick=False))
+    return proofs
+
+
+def all_proofs() -> list[Proof]:
+    return _equivalence() + _streams() + _arithmetic()
