@@ -100,34 +100,30 @@ class StreamProperties(wiring.Component):
         after_reset = Signal(init=1, reset_less=True)
         m.d.sync += after_reset.eq(ResetSignal())
 
-        def previous(value, name):
-            reg = Signal.like(value, name=name, reset_less=True)
-            m.d.sync += reg.eq(value)
-            return reg
+        def stream_rules(port, name, check):
+            """``check`` (Assume for an upstream, Assert for the block) of the two stream rules on ``port``."""
+            was = {}
+            for key, value in (("valid", port.valid), ("ready", port.ready), ("payload", port.payload.as_value())):
+                was[key] = Signal.like(value, name=f"{name}_was_{key}", reset_less=True)
+                m.d.sync += was[key].eq(value)
+            with m.If(after_reset):
+                m.d.comb += check(~port.valid)
+            with m.Elif(was["valid"] & ~was["ready"]):
+                m.d.comb += check(port.valid & (port.payload.as_value() == was["payload"]))
+            m.d.comb += Cover(port.valid & ~port.ready & ~after_reset)
 
         for name in self.sinks:
             port = getattr(dut, name)
             m.d.comb += [port.valid.eq(getattr(self, f"{name}_valid")),
                          port.payload.eq(getattr(self, f"{name}_payload"))]
-            was_valid, was_ready = previous(port.valid, f"{name}_was_valid"), previous(port.ready, f"{name}_was_ready")
-            was_payload = previous(port.payload.as_value(), f"{name}_was_payload")
-            with m.If(after_reset):
-                m.d.comb += Assume(~port.valid)
-            with m.Elif(was_valid & ~was_ready):
-                m.d.comb += Assume(port.valid & (port.payload.as_value() == was_payload))
-            m.d.comb += Cover(port.valid & ~port.ready & ~after_reset)
+            stream_rules(port, name, Assume)
             if hasattr(port.payload, "tile_end"):  # a tile switch
                 m.d.comb += Cover(port.valid & port.ready & port.payload.tile_end)
         for name in self.sources:
             port = getattr(dut, name)
             m.d.comb += port.ready.eq(1 if self.always_ready else getattr(self, f"{name}_ready"))
-            was_valid, was_ready = previous(port.valid, f"{name}_was_valid"), previous(port.ready, f"{name}_was_ready")
-            was_payload = previous(port.payload.as_value(), f"{name}_was_payload")
-            with m.If(after_reset):
-                m.d.comb += Assert(~port.valid)
-            with m.Elif(was_valid & ~was_ready):
-                m.d.comb += Assert(port.valid & (port.payload.as_value() == was_payload))
-            m.d.comb += [Cover(port.valid & ~port.ready & ~after_reset), Cover(port.valid & port.ready)]
+            stream_rules(port, name, Assert)
+            m.d.comb += Cover(port.valid & port.ready)
         if hasattr(dut, "error"):
             m.d.comb += Cover(dut.error)
 
