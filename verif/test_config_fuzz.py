@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gen.__main__ import main as gen_main
-from gen.presets import design, load_presets
+from gen.presets import design, load_presets, parse_overrides
 from gen.registry import block
 from verif.runner import lint_wall
 
@@ -155,8 +155,6 @@ def _run(preset: str, pairs: list[tuple[str, str]], out: Path, capsys) -> None:
         assert named, f"{argv}: the error names none of the overridden fields: {errors[0]}"
         return
     assert code == 0 and not errors, f"{argv}: exit {code}\n{err}"
-    from gen.presets import parse_overrides
-
     _check_design(preset, parse_overrides([f"{n}={t}" for n, t in pairs]), out)
 
 

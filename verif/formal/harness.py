@@ -8,6 +8,7 @@ from amaranth.hdl import Assert, Assume, Cat, Cover, Module, Mux, ResetSignal, S
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In
 
+from gen.manifest import stream_ports
 from rtl.fpmul import ExactFpMul, ExactFpMulConfig, LMul, LMulConfig
 
 from . import reference
@@ -30,11 +31,11 @@ class MultiplierEquivalence(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.config
-        dut = m.submodules.dut = (LMul if isinstance(cfg, LMulConfig) else ExactFpMul)(cfg)
+        lmul = isinstance(cfg, LMulConfig)
+        dut = m.submodules.dut = (LMul if lmul else ExactFpMul)(cfg)
         m.d.comb += [dut.operands.payload.a.eq(self.a), dut.operands.payload.b.eq(self.b),
                      dut.operands.valid.eq(1), dut.result.ready.eq(1)]
         f = reference.Format(cfg.exp_bits, cfg.man_bits, cfg.finite_only)
-        lmul = isinstance(cfg, LMulConfig)
         if self.wrong_reference:
             other = {"carry": "shift", "shift": "carry"}
             expected = reference.lmul(self.a, self.b, f, other[cfg.norm] if lmul else "carry", cfg.overflow)
@@ -44,15 +45,6 @@ class MultiplierEquivalence(wiring.Component):
             expected = reference.exact_mul(self.a, self.b, f, cfg.overflow)
         m.d.comb += Assert(dut.result.payload.product == expected)
         return m
-
-
-def _streams(component: wiring.Component) -> tuple[list[str], list[str]]:
-    """The names of ``component``'s sink and source streams (members with ``valid``, ``ready``, ``payload``)."""
-    sinks, sources = [], []
-    for name, member in component.signature.members.items():
-        if member.is_signature and {"valid", "ready", "payload"} <= set(member.signature.members.keys()):
-            (sinks if member.flow == In else sources).append(name)
-    return sinks, sources
 
 
 class StreamProperties(wiring.Component):
@@ -81,7 +73,9 @@ class StreamProperties(wiring.Component):
         self.dut = dut
         self.completes, self.capacity, self.latency = completes, capacity, latency
         self.always_ready = always_ready
-        self.sinks, self.sources = _streams(self.dut)
+        ports = stream_ports(self.dut)
+        self.sinks = [name for name, member in ports if member.flow == In]
+        self.sources = [name for name, member in ports if member.flow != In]
         members = {}
         for name in self.sinks:
             stream_sig = self.dut.signature.members[name].signature

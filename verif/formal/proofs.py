@@ -89,10 +89,6 @@ def _component(config: Any) -> wiring.Component:
     return block.component(config)
 
 
-def _describe(config: Any) -> str:
-    return config.top_name
-
-
 def _equivalence() -> list[Proof]:
     from .harness import MultiplierEquivalence
 

