@@ -14,6 +14,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, Timer
 
+from . import coverage
 from .streams import StreamPort
 
 MANIFEST_ENV = "LOWBIT_MANIFEST"
@@ -32,6 +33,10 @@ class Bench:
         self.seed = (int(cocotb.RANDOM_SEED) ^ zlib.crc32(test_name.encode())) & 0xFFFFFFFF
         self.rng = np.random.default_rng(self.seed)
         self.streams = {s["name"]: StreamPort(dut, s, reset=dut.rst) for s in manifest["streams"]}
+        coverage.enable()
+        self.coverage = coverage.StreamMonitor(dut, manifest["block"], self.streams.values())
+        if self.streams:
+            cocotb.start_soon(self.coverage.run())
         dut._log.info("%s: bench seed %d (replay with SEED=%d)", test_name, self.seed, int(cocotb.RANDOM_SEED))
 
     @classmethod
@@ -51,7 +56,11 @@ class Bench:
         return self.streams[name]
 
     async def reset(self, cycles: int = 2) -> None:
-        """Synchronous reset in the middle of whatever is running; the drivers' queues are emptied."""
+        """Synchronous reset in the middle of whatever is running; the drivers' queues are emptied. Where it
+        lands (idle, work in flight, an output stalled) is a coverage point."""
+        await RisingEdge(self.dut.clk)
+        await ReadOnly()
+        self.coverage.reset_landed()
         await RisingEdge(self.dut.clk)
         self.dut.rst.value = 1
         for port in self.streams.values():
@@ -61,6 +70,16 @@ class Bench:
             port.clear()
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
+
+    async def hold_output(self, name: str, limit: int = 10_000) -> None:
+        """Stop reading output stream ``name`` and return once a beat waits on it (``valid`` high)."""
+        self.streams[name].stall(self.rng, 1.0)
+        valid = getattr(self.dut, f"{name}__valid")
+        for _ in range(limit):
+            await RisingEdge(self.dut.clk)
+            if await self.sample(valid):
+                return
+        raise AssertionError(f"{name}: no beat came out within {limit} cycles")
 
     async def assert_quiet(self, cycles: int = 8) -> None:
         """Nothing more comes out: after ``cycles`` cycles no output stream holds or has delivered a beat."""
@@ -73,22 +92,7 @@ class Bench:
     def watch_transfers(self, *names: str) -> dict[str, list[int]]:
         """Record, from the next clock edge on, the cycles in which each named stream transfers a beat
         (``valid`` and ``ready`` both high); the lists fill while the test runs."""
-        cycles: dict[str, list[int]] = {name: [] for name in names}
-        handshakes = [(name, getattr(self.dut, f"{name}__valid"), getattr(self.dut, f"{name}__ready"))
-                      for name in names]
-
-        async def watch() -> None:
-            cycle = 0
-            while True:
-                await RisingEdge(self.dut.clk)
-                await ReadOnly()
-                cycle += 1
-                for name, valid, ready in handshakes:
-                    if valid.value and ready.value:
-                        cycles[name].append(cycle)
-
-        cocotb.start_soon(watch())
-        return cycles
+        return self.coverage.watch(*names)
 
     async def sample(self, signal: Any) -> int:
         """The value of ``signal`` once the current time step has settled (legal from any phase)."""

@@ -161,9 +161,12 @@ def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
                      build_args=build_args, timescale=("1ns", "1ps"), waves=waves,
                      log_file=build_dir / "build.log")
     run_dir.mkdir(parents=True, exist_ok=True)
+    coverage_file = run_dir / "coverage.yml"
+    coverage_file.unlink(missing_ok=True)
+    env = {"LOWBIT_MANIFEST": str(manifest_path), "LOWBIT_COVERAGE": str(coverage_file), **(env or {})}
     results = runner.test(test_module=test_module, hdl_toplevel=manifest["top"], build_dir=build_dir,
                           test_dir=run_dir, testcase=testcase, seed=seed, waves=waves,
-                          timescale=("1ns", "1ps"), extra_env={"LOWBIT_MANIFEST": str(manifest_path), **(env or {})},
+                          timescale=("1ns", "1ps"), extra_env=env,
                           plusargs=list(plusargs), log_file=run_dir / "sim.log")
     tests, failed = get_results(results)
     assert tests > 0, f"no cocotb test ran from {test_module} (see {run_dir / 'sim.log'})"

@@ -14,9 +14,24 @@ from cocotbext.uart import UartSink, UartSource
 
 from host import client
 from rtl.board import protocol as p
+from verif import coverage
 from verif.bench import CLOCK_NS, Bench
 
 TIMEOUT = {"timeout_time": 200, "timeout_unit": "ms"}
+#: Replies the board sends (``link.reply``): each request's reply, a WRITE whose stream stopped taking beats,
+#: and an ERROR of each code.
+REPLIES = (*p.OPCODES, "WRITE_STALLED", *(f"ERROR {name}" for name in p.ERRORS.values()))
+
+
+def cover_reply(op: int, payload: bytes) -> None:
+    names = {code | p.REPLY: name for name, code in p.OPCODES.items()}
+    if op == p.ERROR:
+        value = f"ERROR {p.ERRORS[payload[0]]}"
+    elif op == p.WRITE | p.REPLY and payload[0] == p.WRITE_STALLED:
+        value = "WRITE_STALLED"
+    else:
+        value = names[op]
+    coverage.point("link.reply", REPLIES)(value)
 
 
 class Host:
@@ -42,6 +57,7 @@ class Host:
             byte = await with_timeout(self.rx.read(1), limit, "ns")
             frame = decoder.feed(byte[0])
             if frame is not None:
+                cover_reply(*frame)
                 return frame
 
     async def send(self, data: bytes) -> None:

@@ -158,50 +158,67 @@ class StreamProperties(wiring.Component):
         """Further properties of the outputs, given the completing input beats and the output beats."""
 
 
-class MacArithmetic(StreamProperties):
-    """The MAC array's output beats equal the integer sums of the accepted activation beats (bounded proof).
+class GemmArithmetic(StreamProperties):
+    """The MAC array's or LUT core's output beats equal the integer sums of the accepted activation beats
+    (bounded proof).
 
-    The weights are a free constant tile (``tile``, held for the whole run): every weight beat carries its row of
-    it (weight-stationary, rows in order) or all of it (weight-streaming), so that whichever tile is active holds
-    those weights. Activations, ``first``, ``last``, ``tile_end``, stalls and reset are free. The proof keeps its
-    own accumulator per token of a block (a beat's position in its block since the last ``tile_end``, wrapping
-    to 0 past ``max_tokens`` as the array does), written from the spec: a ternary code ``01`` adds the
-    activation, ``11`` subtracts it, ``00`` and the invalid ``10`` add nothing; int8 weights multiply. Every
-    ``last`` beat's sum goes into a queue; every output beat must equal the queue's head, lane by lane, modulo
-    ``2^acc_width`` (the accumulator width; exact while no sum overflows it). After a reset each token starts
-    with a ``first`` beat (assumed: its accumulator is not reset, so a sum without a start is undefined).
+    The weights are a free constant tile (``tile``: ``K x N`` weight codes, held for the whole run): every
+    weight beat carries its part of it in order (the MAC array: a row, weight-stationary, or the whole tile,
+    weight-streaming; the LUT core: a group of ``g`` rows), so that whichever tile is active holds those
+    weights. Activations, ``first``, ``last``, ``tile_end``, stalls and reset are free. The proof keeps its own
+    accumulator per token of a block (a beat's position in its block since the last ``tile_end``, wrapping to 0
+    past ``max_tokens`` as the blocks do), with each code's weight written from the conventions: ternary ``01``
+    is +1, ``11`` is -1, ``00`` and the invalid ``10`` are 0; int8 and LUT int codes are two's complement, or
+    ``q - z`` with a zero point; binary ``0`` is -1 and ``1`` is +1. Every ``last`` beat's sum goes into a
+    queue; every output beat must equal the queue's head, lane by lane, modulo ``2^acc_width`` (exact while no
+    sum overflows it). After a reset each token starts with a ``first`` beat (assumed: the accumulators are not
+    reset, so a sum without a start is undefined). LUT core: exact tables (no ``table_bits``) and bit-plane
+    packing only.
     """
 
     def __init__(self, dut, capacity: int) -> None:
         cfg = dut.config
-        tile_shape = data.ArrayLayout(data.ArrayLayout(cfg.weight_shape, cfg.cols), cfg.rows)
+        lut = hasattr(cfg, "ternary_packing")
+        if lut and (cfg.ternary_packing != "planes" or cfg.table_bits is not None):
+            raise ValueError("the LUT core's arithmetic proof takes bit-plane packing and exact tables")
+        self.rows, self.cols = (cfg.k, cfg.n) if lut else (cfg.rows, cfg.cols)
+        code = cfg.code_shape if lut else cfg.weight_shape
+        # weight rows a beat carries
+        self.group = cfg.g if lut else 1 if cfg.dataflow == "weight_stationary" else cfg.rows
+        tile_shape = data.ArrayLayout(data.ArrayLayout(code, self.cols), self.rows)
         super().__init__(dut, ("acts", "last"), capacity, inputs={"tile": In(tile_shape)})
+
+    def product(self, code, act):
+        """The code's weight (conventions) times ``act``; signs as selections, so the solver multiplies only
+        for int weights."""
+        cfg = self.dut.config
+        if cfg.weight_kind == "ternary":
+            return Mux(code == 0b01, act, Mux(code == 0b11, -act, 0))
+        if cfg.weight_kind == "binary" or getattr(cfg, "weight_bits", None) == 1:
+            return Mux(code[0], act, -act)
+        zero_point = getattr(cfg, "zero_point", None)
+        return (code.as_signed() if zero_point is None else code.as_unsigned() - zero_point) * act
 
     def check_outputs(self, m: Module, done, emitted) -> None:
         from amaranth.lib.fifo import SyncFIFO
 
         dut, cfg = self.dut, self.dut.config
-        rows, cols, acc = cfg.rows, cfg.cols, cfg.acc_width
+        rows, cols, acc, group = self.rows, self.cols, cfg.acc_width, self.group
         was_tile = Signal.like(self.tile, reset_less=True)
         m.d.sync += was_tile.eq(self.tile)
         with m.If(~self.after_reset):
             m.d.comb += Assume(self.tile.as_value() == was_tile.as_value())
 
         weights, acts = dut.weights, dut.acts
-        if cfg.dataflow == "weight_stationary":
-            row = Signal(range(rows))
+        beats = rows // group
+        part = Signal(range(beats))
+        if beats > 1:
             with m.If(weights.valid & weights.ready):
-                m.d.sync += row.eq(Mux(row == rows - 1, 0, row + 1))
-            with m.If(weights.valid):
-                m.d.comb += Assume(weights.payload.as_value() == self.tile[row].as_value())
-        else:
-            with m.If(weights.valid):
-                m.d.comb += Assume(weights.payload.as_value() == self.tile.as_value())
-
-        def product(code, act):
-            if cfg.weight_kind == "ternary":
-                return Mux(code == 0b01, act, Mux(code == 0b11, -act, 0))
-            return code.as_signed() * act
+                m.d.sync += part.eq(Mux(part == beats - 1, 0, part + 1))
+        for j in range(beats):
+            with m.If(weights.valid & (part == j)):
+                rows_j = Cat(*(self.tile[j * group + t].as_value() for t in range(group)))
+                m.d.comb += Assume(weights.payload.as_value() == rows_j)
 
         fire = acts.valid & acts.ready
         tokens = cfg.max_tokens if cfg.dataflow == "weight_stationary" else 1
@@ -210,13 +227,14 @@ class MacArithmetic(StreamProperties):
             with m.If(fire):
                 m.d.sync += token.eq(Mux(acts.payload.tile_end | (token == tokens - 1), 0, token + 1))
         sums = [[Signal(signed(acc), name=f"sum_{t}_{c}") for c in range(cols)] for t in range(tokens)]
-        # A token's first beat after a reset starts its sum (the array's accumulators are not reset).
+        # A token's first beat after a reset starts its sum (the accumulators are not reset).
         started = Signal(tokens)
         with m.If(fire):
             m.d.sync += started.bit_select(token, 1).eq(1)
             m.d.comb += Assume(started.bit_select(token, 1) | acts.payload.first)
         queue = m.submodules.expected = SyncFIFO(width=acc * cols, depth=self.capacity + 1)
-        beat = [sum(product(self.tile[r][c], acts.payload.data[r]) for r in range(rows)) for c in range(cols)]
+        act = acts.payload.data
+        beat = [sum(self.product(self.tile[r][c], act[r]) for r in range(rows)) for c in range(cols)]
         new = [Signal(signed(acc), name=f"new_{c}") for c in range(cols)]
         for t in range(tokens):
             with m.If(token == t):

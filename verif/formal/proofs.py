@@ -144,7 +144,7 @@ def _streams() -> list[Proof]:
 
 
 def _arithmetic() -> list[Proof]:
-    from .harness import MacArithmetic
+    from .harness import GemmArithmetic
 
     proofs = []
     # The solver time grows steeply with depth (ternary 2x2 with z3: 1.5 s at 8 cycles, 12 s at 10, 19 minutes
@@ -152,7 +152,7 @@ def _arithmetic() -> list[Proof]:
     for name, depth in (("mac-ternary-2x2", 10), ("mac-int8-2x2", 8), ("mac-ternary-gemv-2x2", 8)):
         cfg, capacity = _config(name), SMALL[name][3]
         proofs.append(Proof(f"arithmetic-{name}", "arithmetic", cfg.top_name,
-                            lambda cfg=cfg, n=capacity: MacArithmetic(_component(cfg), n), "bmc", depth=depth,
+                            lambda cfg=cfg, n=capacity: GemmArithmetic(_component(cfg), n), "bmc", depth=depth,
                             quick=False))
     return proofs
 

@@ -6,12 +6,55 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from golden.fp import FloatFormat
+from golden.fp import FloatFormat, decode, fields, is_inf, is_nan
 from golden.lmul import exact_mul, lmul
+from verif import coverage
 from verif.bench import Bench
 from verif.scoreboard import Scoreboard
 
 TIMEOUT = {"timeout_time": 100, "timeout_unit": "ms"}
+CLASSES = ("zero", "subnormal", "normal", "inf", "nan")
+#: How a product of two normal operands comes out. Exact multiplier (round to nearest, ties to even): exact,
+#: rounded down or up in magnitude, a tie, above the largest finite value, below the smallest normal (flushed).
+#: L-Mul: equal to, below or above the exact product, or the exact product out of range.
+ROUNDING = {"exact_fp_mul": ("exact", "down", "up", "tie", "overflow", "flush"),
+            "lmul": ("exact", "below", "above", "overflow", "flush")}
+
+
+def classes(bits: np.ndarray, f: FloatFormat) -> np.ndarray:
+    """The class of each bit pattern: zero, subnormal, normal, inf or NaN."""
+    _, e, m = fields(bits, f)
+    out = np.where(e == 0, np.where(m == 0, "zero", "subnormal"), "normal")
+    return np.where(is_nan(bits, f), "nan", np.where(is_inf(bits, f), "inf", out))
+
+
+def rounding_cases(a: np.ndarray, b: np.ndarray, product: np.ndarray, f: FloatFormat, block: str) -> np.ndarray:
+    """The rounding case (:data:`ROUNDING`) of each product of two normal operands ("" for other pairs): the
+    exact product (float64 holds it exactly) against the range and against the result."""
+    p = np.abs(decode(a, f) * decode(b, f))
+    r = np.abs(decode(product, f))
+    m, e = np.frexp(p)
+    ulps = np.ldexp(m, f.man_bits + 1)  # the exact product in units of the result format's last place
+    tie = ulps - np.floor(ulps) == 0.5
+    if block == "lmul":
+        case = np.where(r == p, "exact", np.where(r < p, "below", "above"))
+    else:
+        case = np.where(tie, "tie", np.where(r == p, "exact", np.where(r < p, "down", "up")))
+    case = np.where(p > f.max_finite, "overflow", np.where(p < f.min_normal, "flush", case))
+    normal = (classes(a, f) == "normal") & (classes(b, f) == "normal")
+    return np.where(normal, case, "")
+
+
+def cover_products(bench: Bench, a: np.ndarray, b: np.ndarray, product: np.ndarray) -> None:
+    """``<block>.operand_classes`` (class of a x class of b) and ``<block>.rounding`` for every pair."""
+    block, f = bench.manifest["block"], float_format(bench)
+    operands = coverage.cross(f"{block}.operand_classes", {"a": CLASSES, "b": CLASSES})
+    rounding = coverage.point(f"{block}.rounding", ROUNDING[block])
+    for ca, cb, case in zip(classes(a, f).tolist(), classes(b, f).tolist(),
+                            rounding_cases(a, b, product, f, block).tolist(), strict=True):
+        operands(ca, cb)
+        if case:
+            rounding(case)
 
 
 def float_format(bench: Bench) -> FloatFormat:
@@ -31,6 +74,7 @@ async def run_pairs(bench: Bench, a: np.ndarray, b: np.ndarray, stall_in: float,
     bench["operands"].stall(bench.rng, stall_in)
     bench["result"].stall(bench.rng, stall_out)
     expected = golden(bench, a, b)
+    cover_products(bench, a, b, expected)
     scoreboard = Scoreboard(f"{bench.manifest['preset']} product", bench.dut._log)
     width = float_format(bench).width
     for x, y, z in zip(a.tolist(), b.tolist(), expected.tolist(), strict=True):
@@ -111,13 +155,20 @@ async def full_throughput_and_latency(dut):
 
 @cocotb.test(**TIMEOUT)
 async def reset_in_the_middle_of_a_stream(dut):
+    """Reset while idle, with operands streaming in, and with a product waiting on a stalled output; then
+    every product is right."""
     bench = await Bench.start(dut)
-    a, b = random_operands(bench, 400)
-    bench["operands"].stall(bench.rng, 0.3)
-    bench["result"].stall(bench.rng, 0.3)
-    for x, y in zip(a.tolist(), b.tolist(), strict=True):
-        bench["operands"].send_nowait({"a": x, "b": y})
-    await ClockCycles(dut.clk, int(bench.rng.integers(3, 30)))
     await bench.reset()
+    for output_held in (False, True):
+        a, b = random_operands(bench, 400)
+        bench["operands"].stall(bench.rng, 0.3)
+        bench["result"].stall(bench.rng, 0.3)
+        for x, y in zip(a.tolist(), b.tolist(), strict=True):
+            bench["operands"].send_nowait({"a": x, "b": y})
+        if output_held:
+            await bench.hold_output("result")
+        else:
+            await ClockCycles(dut.clk, int(bench.rng.integers(3, 30)))
+        await bench.reset()
     a, b = random_operands(bench, 400)
     await run_pairs(bench, a, b, 0.3, 0.3)

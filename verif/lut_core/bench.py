@@ -7,10 +7,17 @@ import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from golden import lut, ternary
-from verif import gemm
+from verif import coverage, gemm
 from verif.bench import Bench
 
 TIMEOUT = {"timeout_time": 20, "timeout_unit": "ms"}
+#: What raises ``error``: an invalid ternary code (2-bit planes) or base-3 magnitude; a token block longer than
+#: ``max_tokens``.
+ERRORS = ("invalid_code", "block_over_max_tokens")
+
+
+def cover_error(kind: str) -> None:
+    coverage.point("lut_core.error", ERRORS)(kind)
 
 
 def mode(cfg: dict) -> dict:
@@ -85,6 +92,7 @@ async def run_plan(bench: Bench, plan: gemm.Plan, context: str, stall_in: float 
 
 async def run_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, stall_in: float = 0.0,
                    stall_out: float = 0.0) -> gemm.Plan:
+    gemm.cover_weights(bench, w)
     plan = plan_gemm(bench, x, w)
     await run_plan(bench, plan, f"X{x.shape} @ W{w.shape}", stall_in, stall_out)
     return plan
@@ -193,6 +201,7 @@ async def invalid_code_sets_sticky_error(dut):
     plan.weight_beats[grp] = beat
     await run_plan(bench, plan, "invalid code", 0.2, 0.2, expect_error=True)
     assert await bench.sample(dut.error) == 1, "an invalid code did not set error"
+    cover_error("invalid_code")
     await ClockCycles(dut.clk, 5)
     assert await bench.sample(dut.error) == 1, "error is not sticky"
     await bench.reset()
@@ -238,3 +247,5 @@ async def busy_and_block_overflow(dut):
         bench["acts"].send_nowait({"data": np.zeros(k, dtype=np.int64), "first": 1, "last": 0, "tile_end": 0})
     await ClockCycles(dut.clk, k + (mt + 2) * cfg["weight_bits"] + 10)
     assert await bench.sample(dut.error) == 1, "a token block longer than max_tokens did not set error"
+    cover_error("block_over_max_tokens")
+    gemm.cover_token_block(bench, mt + 1)

@@ -7,10 +7,16 @@ import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from golden import ternary
-from verif import gemm
+from verif import coverage, gemm
 from verif.bench import Bench
 
 TIMEOUT = {"timeout_time": 20, "timeout_unit": "ms"}
+#: What raises ``error``: an invalid ternary code; a token block longer than ``max_tokens`` (weight-stationary).
+ERRORS = ("invalid_code", "block_over_max_tokens")
+
+
+def cover_error(kind: str) -> None:
+    coverage.point("mac_array.error", ERRORS)(kind)
 
 
 def random_weights(bench: Bench, k: int, n: int, density: float | None = None) -> np.ndarray:
@@ -50,6 +56,7 @@ async def run_gemm(bench: Bench, x: np.ndarray, w: np.ndarray, stall_in: float =
     """Stream one GEMM through the array with random stalls and check outputs, counter and error flag, and that
     nothing more comes out afterwards."""
     macs_before = await bench.sample(bench.dut.nonzero_macs)
+    gemm.cover_weights(bench, w)
     plan = plan_gemm(bench, x, w, codes, tile_end)
     await gemm.stream(bench, plan, f"X{x.shape} @ W{w.shape}", stall_in, stall_out)
     macs = await bench.sample(bench.dut.nonzero_macs) - macs_before
@@ -140,6 +147,7 @@ async def invalid_code_sets_sticky_error(dut):
     w[bad] = 0
     await run_gemm(bench, x, w, 0.2, 0.2, codes=codes)
     assert await bench.sample(dut.error) == 1, "code 0b10 did not set error"
+    cover_error("invalid_code")
     await ClockCycles(dut.clk, 5)
     assert await bench.sample(dut.error) == 1, "error is not sticky"
     await bench.reset()
@@ -194,3 +202,5 @@ async def busy_and_tile_end_rules(dut):
         bench["acts"].send_nowait({"data": np.zeros(r, dtype=np.int64), "first": 1, "last": 0, "tile_end": 0})
     await ClockCycles(dut.clk, r + mt + 10)
     assert await bench.sample(dut.error) == 1, "a token block longer than max_tokens did not set error"
+    cover_error("block_over_max_tokens")
+    gemm.cover_token_block(bench, mt + 1)

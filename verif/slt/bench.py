@@ -12,13 +12,42 @@ from cocotb.triggers import ClockCycles
 from gen.payload import PayloadCodec
 from golden import slt
 from golden.intmath import wrap_signed
-from verif import gemm
+from verif import coverage, gemm
 from verif.bench import Bench
 from verif.scoreboard import Scoreboard
 
 TIMEOUT = {"timeout_time": 50, "timeout_unit": "ms"}
 SPARSITIES = [0.0, 0.33, 0.5, 0.62, 0.75, 0.9, 1.0]
 STALLS = [(0.0, 0.0), (0.3, 0.3), (0.6, 0.1), (0.1, 0.8), (0.5, 0.5)]
+
+
+#: Every kind of malformed stream :func:`corruptions` makes (each configuration makes those its fields allow).
+ERRORS = ("bad mode 0b11", "Buffer mode without a mask", "sign on a zero weight", "empty Buffer group",
+          "LUT group with a zero weight", "delta code (magnitude 2) outside a member row",
+          "LUT group of mixed magnitudes", "role 0b11", "center id out of range", "group beyond its bank",
+          "truncated pass (end before count)", "missing end flag", "beat count 0")
+MODES = {slt.LUT: "lut", slt.BUFFER: "buffer"}
+ROLES = {slt.PLAIN: "plain", slt.CENTER: "center", slt.MEMBER: "member"}
+
+
+def cover_plan(bench: Bench, plan: Plan, accepted: list[int]) -> None:
+    """``slt.groups`` (mode x read ports x role of the row, every non-zero group of the weight stream) and
+    ``slt.buffer_passes`` (cycles each Buffer group takes)."""
+    ports = bench.config["read_ports"]
+    groups = coverage.cross("slt.groups", {"mode": tuple(MODES.values()), "read_ports": (1, 2, 3),
+                                           "role": tuple(ROLES.values())})
+    passes = coverage.point("slt.buffer_passes", ("1", "2", "3+"))
+    for beat in plan.weight_beats:
+        roles = beat.get("role", np.zeros(bench.config["rows"], dtype=np.int64))
+        for (row, _), mode in np.ndenumerate(beat["mode"]):
+            if mode != slt.IDLE:
+                groups(MODES[int(mode)], ports, ROLES[int(roles[row])])
+    for block in plan.program.blocks:
+        for beats in block.tiles:
+            for beat in beats:
+                for item in (it for row in beat.items for it in row if it is not None and it.mode == slt.BUFFER):
+                    n = -(-item.nnz // ports)
+                    passes(str(n) if n < 3 else "3+")
 
 
 def params(cfg: dict) -> slt.Params:
@@ -61,6 +90,7 @@ def plan_gemv(bench: Bench, w: np.ndarray, x: np.ndarray, clustering: bool = Tru
     """Schedule ``y = W x`` for each row of ``x`` with ``golden.slt`` (``reorder``: index reordering) and cut it
     into stream beats."""
     p = params(bench.config)
+    gemm.cover_weights(bench, w)
     y, counters, program = slt.gemv(w, x, p, None if clustering else 0, balance, reorder)
     assert (y == wrap_signed(np.atleast_2d(x) @ np.asarray(w).T, p.acc_width)).all()
     xp = slt.pad_k(np.atleast_2d(x), p.k)
@@ -97,7 +127,7 @@ async def run_plan(bench: Bench, plan: Plan, context: str, stall_in: float = 0.0
     """Stream a plan with random stalls (:func:`verif.gemm.stream`: every output, nothing more, ``busy``
     falls); then check ``error`` and the counters' increments."""
     before = read_perf(bench)
-    await gemm.stream(bench, plan, context, stall_in, stall_out, queue=queue)
+    await gemm.stream(bench, plan, context, stall_in, stall_out, queue=queue, cover=cover_plan)
     assert await bench.sample(bench.dut.error) == 0, "error set by valid input"
     check_counters(bench, before, plan, context)
 
@@ -152,7 +182,8 @@ async def gemvs_at_each_sparsity(dut):
 @cocotb.test(**TIMEOUT)
 async def directed_weights(dut):
     """All-zero rows, a single non-zero weight, a whole matrix of zeros, every weight +1 or -1 against the
-    extreme activations, and (with clustering) identical rows, whose deltas are empty."""
+    extreme activations, and (with clustering) identical rows, whose deltas are empty, and rows whose deltas
+    are one LUT group of +-2."""
     bench = await Bench.start(dut)
     cfg = bench.config
     rows, k = cfg["rows"], 2 * cfg["k"]
@@ -168,6 +199,12 @@ async def directed_weights(dut):
     if clustered(bench):
         base = random_weights(bench, 1, k, 0.3)
         cases.append(np.repeat(base, 2 * rows, axis=0))
+        # rows that differ from a row of +-1 weights in one group, negated: their deltas are one LUT group of +-2
+        full = bench.rng.choice([-1, 1], size=k)
+        flipped = np.repeat(full[None], k // cfg["g"] + 1, axis=0)
+        for j in range(k // cfg["g"]):
+            flipped[j + 1, j * cfg["g"]:(j + 1) * cfg["g"]] *= -1
+        cases.append(flipped)
     for w in cases:
         for x in acts:
             await run_plan(bench, plan_gemv(bench, w, x), f"directed W{w.shape}", 0.2, 0.2)
@@ -309,6 +346,7 @@ async def malformed_streams_set_sticky_error(dut):
         assert await bench.sample(dut.error) == 1, f"{name}: error not set"
         await ClockCycles(dut.clk, 3)
         assert await bench.sample(dut.error) == 1, f"{name}: error is not sticky"
+        coverage.point("slt.error", ERRORS)(name)
         await bench.reset()
         assert await bench.sample(dut.error) == 0, f"{name}: reset did not clear error"
         await run_plan(bench, plan_gemv(bench, w, x), f"after {name}")

@@ -12,7 +12,7 @@ DESIGNS = [
     ("slt-small", {"weight_kind": "binary", "n_centers": 2, "rows": 2, "lanes": 4}),
     ("slt-small", {"g": 4, "k": 16, "read_ports": 1, "n_centers": 3, "lanes": 3}),
     ("slt-small", {"g": 2, "k": 8, "read_ports": 1, "rows": 5, "acc_bits": 12}),
-    ("slt-small", {"g": 5, "k": 15, "read_ports": 3, "rows": 2, "act_bits": 16}),
+    ("slt-small", {"g": 5, "k": 15, "read_ports": 3, "rows": 2, "act_bits": 16, "n_centers": 2}),
 ]
 
 
