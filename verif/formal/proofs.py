@@ -149,11 +149,12 @@ def _arithmetic() -> list[Proof]:
     proofs = []
     # The solver time grows steeply with depth (ternary 2x2 with z3: 1.5 s at 8 cycles, 12 s at 10, 19 minutes
     # at 12; boolector: 106 s at 12, yet over 5 minutes for int8 and GEMV at 10).
-    for name, depth in (("mac-ternary-2x2", 10), ("mac-int8-2x2", 8), ("mac-ternary-gemv-2x2", 8)):
+    for name, depth, solver in (("mac-ternary-2x2", 10, "z3"), ("mac-int8-2x2", 8, "z3"),
+                                ("mac-ternary-gemv-2x2", 8, "z3"), ("lut-ternary-4x2", 8, "z3")):
         cfg, capacity = _config(name), SMALL[name][3]
         proofs.append(Proof(f"arithmetic-{name}", "arithmetic", cfg.top_name,
                             lambda cfg=cfg, n=capacity: GemmArithmetic(_component(cfg), n), "bmc", depth=depth,
-                            quick=False))
+                            quick=False, solver=solver))
     return proofs
 
 
