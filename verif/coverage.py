@@ -104,7 +104,6 @@ class StreamMonitor:
         self.samplers = [(point(f"{block}.stream.{p.name}.hold", CYCLE_BINS),
                           point(f"{block}.stream.{p.name}.gap", CYCLE_BINS))
                          for p, _, _ in self.ports]
-        self.reset_sampler = point(f"{block}.reset", self.RESET_BINS)
         self.watchers: list[list[list[int]]] = [[] for _ in self.ports]
 
     def watch(self, *names: str) -> dict[str, list[int]]:
@@ -148,7 +147,8 @@ class StreamMonitor:
         stalled = any(p.is_output and valid.value and not ready.value for p, valid, ready in self.ports)
         busy = getattr(self.dut, "busy", None)
         in_flight = any(valid.value for _, valid, _ in self.ports) or (busy is not None and busy.value)
-        self.reset_sampler("output_stalled" if stalled else "in_flight" if in_flight else "idle")
+        value = "output_stalled" if stalled else "in_flight" if in_flight else "idle"
+        point(f"{self.block}.reset", self.RESET_BINS)(value)
 
 
 def merge_report(files: Sequence[Path], out_dir: Path) -> dict[str, Any]:

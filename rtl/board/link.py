@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, ResetInserter, Shape, Signal
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -89,6 +90,8 @@ class LinkedBlock(wiring.Component):
             raise ValueError(f"HostLinkConfig.max_payload must be at least {2 + widest} for a beat of "
                              f"{type(block).__name__} ({widest} bytes) with its header, got {config.max_payload}")
         self.status_bytes = 1 + p.beat_bytes(sum(w for _, w in self.status_ports))
+        #: High in the cycle a RESET request resets the block and its input buffers.
+        self.soft_reset = Signal()
         super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1), "busy": Out(1), "error": Out(1),
                           "link_error": Out(1)})
 
@@ -102,18 +105,31 @@ class LinkedBlock(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.config
-        soft_reset = Signal()
+        soft_reset = self.soft_reset
         m.submodules.block = ResetInserter(soft_reset)(self.block)
         m.submodules.uart_rx = rx = UartRx(cfg.divisor)
         m.submodules.uart_tx = tx = UartTx(cfg.divisor)
         m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx)]
-        m.d.comb += [self.busy.eq(getattr(self.block, "busy", Const(0))),
-                     self.error.eq(getattr(self.block, "error", Const(0)))]
-
         m.submodules.buffer = buf = Memory(shape=8, depth=cfg.max_payload, init=[])
         wr, rd = buf.write_port(), buf.read_port()
 
-        ins = [getattr(self.block, name) for name, _ in self.inputs]
+        # Each input stream is driven from a one-beat buffer (reset with the block): a beat the state machine
+        # hands over stays offered until the block takes it, also after a WRITE gave up waiting and answered
+        # WRITE_STALLED (that beat counts as taken), so the block's streams keep the stream rules.
+        ins = []
+        for name, width in self.inputs:
+            beat = SyncFIFOBuffered(width=width, depth=1)
+            m.submodules[f"{name}_beat"] = ResetInserter(soft_reset)(beat)
+            block_in = getattr(self.block, name)
+            m.d.comb += [block_in.valid.eq(beat.r_rdy), block_in.payload.eq(beat.r_data),
+                         beat.r_en.eq(block_in.ready)]
+            push = stream.Signature(width).flip().create()  # the state machine's side: valid, ready, payload
+            m.d.comb += [beat.w_en.eq(push.valid), push.ready.eq(beat.w_rdy), beat.w_data.eq(push.payload)]
+            ins.append((push, beat))
+        pending = Cat(*(beat.r_rdy for _, beat in ins))
+        m.d.comb += [self.busy.eq(getattr(self.block, "busy", Const(0)) | pending.any()),
+                     self.error.eq(getattr(self.block, "error", Const(0)))]
+        ins = [push for push, _ in ins]
         outs = [getattr(self.block, name) for name, _ in self.outputs]
         in_bytes = [p.beat_bytes(w) for _, w in self.inputs]
         out_bytes = [p.beat_bytes(w) for _, w in self.outputs]

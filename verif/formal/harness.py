@@ -14,6 +14,21 @@ from rtl.fpmul import ExactFpMul, ExactFpMulConfig, LMul, LMulConfig
 from . import reference
 
 
+def stream_rules(m: Module, port, name: str, check, after_reset) -> None:
+    """``check`` (``Assume`` for an upstream, ``Assert`` for the design) of the two stream rules on ``port``:
+    nothing valid in the cycle after a reset (``after_reset``); once ``valid`` is high without ``ready``,
+    ``valid`` stays high and the payload unchanged in the next cycle. Covers a stalled beat."""
+    was = {}
+    for key, value in (("valid", port.valid), ("ready", port.ready), ("payload", port.payload.as_value())):
+        was[key] = Signal.like(value, name=f"{name}_was_{key}", reset_less=True)
+        m.d.sync += was[key].eq(value)
+    with m.If(after_reset):
+        m.d.comb += check(~port.valid)
+    with m.Elif(was["valid"] & ~was["ready"]):
+        m.d.comb += check(port.valid & (port.payload.as_value() == was["payload"]))
+    m.d.comb += Cover(port.valid & ~port.ready & ~after_reset)
+
+
 class MultiplierEquivalence(wiring.Component):
     """The combinational (``stages = 0``) multiplier of ``config`` equals the reference for every operand pair.
 
@@ -94,29 +109,17 @@ class StreamProperties(wiring.Component):
         after_reset = Signal(init=1, reset_less=True)
         m.d.sync += after_reset.eq(ResetSignal())
 
-        def stream_rules(port, name, check):
-            """``check`` (Assume for an upstream, Assert for the block) of the two stream rules on ``port``."""
-            was = {}
-            for key, value in (("valid", port.valid), ("ready", port.ready), ("payload", port.payload.as_value())):
-                was[key] = Signal.like(value, name=f"{name}_was_{key}", reset_less=True)
-                m.d.sync += was[key].eq(value)
-            with m.If(after_reset):
-                m.d.comb += check(~port.valid)
-            with m.Elif(was["valid"] & ~was["ready"]):
-                m.d.comb += check(port.valid & (port.payload.as_value() == was["payload"]))
-            m.d.comb += Cover(port.valid & ~port.ready & ~after_reset)
-
         for name in self.sinks:
             port = getattr(dut, name)
             m.d.comb += [port.valid.eq(getattr(self, f"{name}_valid")),
                          port.payload.eq(getattr(self, f"{name}_payload"))]
-            stream_rules(port, name, Assume)
+            stream_rules(m, port, name, Assume, after_reset)
             if hasattr(port.payload, "tile_end"):  # a tile switch
                 m.d.comb += Cover(port.valid & port.ready & port.payload.tile_end)
         for name in self.sources:
             port = getattr(dut, name)
             m.d.comb += port.ready.eq(1 if self.always_ready else getattr(self, f"{name}_ready"))
-            stream_rules(port, name, Assert)
+            stream_rules(m, port, name, Assert, after_reset)
             m.d.comb += Cover(port.valid & port.ready)
         if hasattr(dut, "error"):
             m.d.comb += Cover(dut.error)
@@ -244,3 +247,27 @@ class GemmArithmetic(StreamProperties):
         m.d.comb += [queue.w_en.eq(done), queue.w_data.eq(Cat(*new)), queue.r_en.eq(emitted)]
         with m.If(emitted):
             m.d.comb += Assert(queue.r_rdy & (dut.out.payload.as_value() == queue.r_data))
+
+
+class LinkStreams(wiring.Component):
+    """The host link drives its block's input streams by the stream rules (asserted on every one of them), whatever
+    arrives on ``rx`` (a free input: every byte sequence, with any timing, framing errors included) and in
+    whatever cycle reset comes. A RESET request resets the block and the link's input buffers together, so it
+    counts as a reset of those streams. The block is the real one; its own outputs are proven by its own
+    proofs."""
+
+    def __init__(self, block: wiring.Component, config) -> None:
+        from rtl.board.link import LinkedBlock
+
+        self.link = LinkedBlock(block, config)
+        super().__init__({"rx": In(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        link = m.submodules.link = self.link
+        m.d.comb += link.rx.eq(self.rx)
+        after_reset = Signal(init=1, reset_less=True)
+        m.d.sync += after_reset.eq(ResetSignal() | link.soft_reset)
+        for name, _ in link.inputs:
+            stream_rules(m, getattr(link.block, name), name, Assert, after_reset)
+        return m

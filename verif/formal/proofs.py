@@ -27,6 +27,7 @@ from typing import Any
 from amaranth.lib import wiring
 
 from gen.presets import design
+from rtl.board.link import HostLinkConfig
 
 #: The small configurations the sequential proofs run on (preset, overrides, completing sink and flag, capacity).
 SMALL = {
@@ -45,6 +46,10 @@ SMALL = {
     "slt-ternary-k6": ("slt-small", {"k": 6, "rows": 2, "act_bits": 3, "max_k": 12, "counter_bits": 8},
                        None, 0),
 }
+#: The blocks whose input streams are proven behind the host link, and the link's settings there: the smallest
+#: divisor, frame buffer and timeouts (the state the induction has to cover grows with them).
+LINKED = ("mac-ternary-2x2", "lmul-dot-e4m3-x2")
+LINK = HostLinkConfig(divisor=4, max_payload=8, frame_timeout_bits=20, stall_limit=4)
 #: The configurations whose bounded proofs and covers also run in ``make test`` (every configuration's protocol
 #: proof does; the rest runs in ``make formal``).
 QUICK = {"lmul-e4m3-s3", "mac-ternary-2x2"}
@@ -120,7 +125,7 @@ def _equivalence() -> list[Proof]:
 
 
 def _streams() -> list[Proof]:
-    from .harness import StreamProperties
+    from .harness import LinkStreams, StreamProperties
 
     proofs = []
     for name, (_, _, completes, capacity) in SMALL.items():
@@ -140,6 +145,10 @@ def _streams() -> list[Proof]:
                             lambda cfg=cfg, c=completes, n=capacity: StreamProperties(
                                 _component(cfg), c, n, always_ready=True, latency=cfg.latency),
                             "bmc", depth=12, quick=quick))
+    for name in LINKED:
+        cfg = _config(name)
+        proofs.append(Proof(f"protocol-link-{name}", "protocol", f"link_{cfg.top_name}",
+                            lambda cfg=cfg: LinkStreams(_component(cfg), LINK), "prove", depth=6))
     return proofs
 
 
