@@ -13,15 +13,35 @@ def adder_tree(operands: Sequence[Value | ValueCastable]) -> Value:
     Amaranth widens every addition by one bit, so the result never overflows: a tree of ``n`` signed ``w``-bit
     operands yields at most ``w + ceil(log2(n))`` bits.
     """
-    level = [Value.cast(op) for op in operands]
-    if not level:
+    if not operands:
         raise ValueError("adder_tree needs at least one operand")
-    while len(level) > 1:
+    return tree_levels(operands, tree_depth(len(operands)))[0]
+
+
+def tree_depth(n: int) -> int:
+    """Adder levels of :func:`adder_tree` over ``n`` operands."""
+    return (n - 1).bit_length()
+
+
+def tree_levels(operands: Sequence[Value | ValueCastable], levels: int) -> list[Value]:
+    """The first ``levels`` levels of :func:`adder_tree` (same pairing): the partial sums after them, so that a
+    tree cut into register stages sums exactly as the whole tree."""
+    level = [Value.cast(op) for op in operands]
+    for _ in range(levels):
+        if len(level) == 1:
+            break
         paired = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
-    return level[0]
+    return level
+
+
+def stage_levels(depth: int, stages: int) -> list[int]:
+    """Adder levels per part of a ``depth``-level tree cut by ``stages`` registers (``stages + 1`` parts, as
+    even as possible, the earlier parts the larger)."""
+    parts = stages + 1
+    return [depth // parts + (1 if i < depth % parts else 0) for i in range(parts)]
 
 
 def popcount(bits: Sequence[Value]) -> Value:

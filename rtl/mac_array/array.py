@@ -7,9 +7,17 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..common.accumulate import TokenAccumulators, token_counter
-from ..common.arith import adder_tree, popcount
+from ..common.arith import adder_tree, popcount, stage_levels, tree_depth, tree_levels
 from ..common.tile import TileDoubleBuffer
 from .config import MacArrayConfig
+
+
+def sum_any(flags) -> object:
+    """The OR of ``flags`` (signals, or a constant 0 for a flag a configuration does not have)."""
+    out = flags[0]
+    for flag in flags[1:]:
+        out = out | flag
+    return out
 
 _CODE_PLUS, _CODE_INVALID, _CODE_MINUS = 0b01, 0b10, 0b11
 
@@ -149,6 +157,25 @@ class MacArray(wiring.Component):
                     for c in range(cols):
                         m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
 
+        # Tree stages (`tree_stages`): register cuts inside the column trees; the beat's flags travel along.
+        parts = stage_levels(tree_depth(rows), cfg.tree_stages)
+        columns = [[a_prod[r][c] for r in range(rows)] for c in range(cols)]
+        t_valid, t_first, t_last, t_token = a_valid, a_first, a_last, a_token
+        stage_valids = []
+        for s, levels in enumerate(parts[:-1]):
+            partial = [tree_levels(column, levels) for column in columns]
+            columns = [[Signal.like(v, name=f"tree{s}_{c}_{i}", reset_less=True) for i, v in enumerate(column)]
+                       for c, column in enumerate(partial)]
+            flags = Signal(name=f"tree{s}_valid"), Signal(name=f"tree{s}_first"), Signal(name=f"tree{s}_last")
+            token_s = Signal.like(token, name=f"tree{s}_token")
+            with m.If(advance):
+                m.d.sync += [flags[0].eq(t_valid), flags[1].eq(t_first), flags[2].eq(t_last), token_s.eq(t_token)]
+                with m.If(t_valid):
+                    m.d.sync += [reg.eq(v) for column, regs in zip(partial, columns, strict=True)
+                                 for v, reg in zip(column, regs, strict=True)]
+            t_valid, t_first, t_last, t_token = *flags, token_s
+            stage_valids.append(t_valid)
+
         # Accumulators: one row of `cols` per token of a block. Stage B reads the row its beat will update (a
         # cycle ahead, so that stage C is a bare addition), forwarding the sum stage C writes in the same cycle.
         accs = TokenAccumulators(m, acc_shape, cols, cfg.accumulators)
@@ -158,14 +185,14 @@ class MacArray(wiring.Component):
         b_token = Signal.like(token)
         b_sum = [Signal(sum_shape, name=f"colsum_{c}", reset_less=True) for c in range(cols)]
         b_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(cols)]
-        forward = b_valid & (b_token == a_token)
+        forward = b_valid & (b_token == t_token)
         with m.If(advance):
-            m.d.sync += [b_valid.eq(a_valid), b_last.eq(a_last), b_token.eq(a_token)]
-            with m.If(a_valid):
+            m.d.sync += [b_valid.eq(t_valid), b_last.eq(t_last), b_token.eq(t_token)]
+            with m.If(t_valid):
                 for c in range(cols):
                     m.d.sync += [
-                        b_sum[c].eq(adder_tree([a_prod[r][c] for r in range(rows)])),
-                        b_prior[c].eq(accs.prior(c, a_token, a_first, forward)),
+                        b_sum[c].eq(adder_tree(columns[c])),
+                        b_prior[c].eq(accs.prior(c, t_token, t_first, forward)),
                     ]
 
         # Stage C: accumulate; emit on `last`.
@@ -181,7 +208,7 @@ class MacArray(wiring.Component):
         m.d.comb += [
             self.out.valid.eq(out_valid),
             self.out.payload.eq(out_data),
-            self.busy.eq(a_valid | b_valid | out_valid | block_open),
+            self.busy.eq(sum_any([a_valid, *stage_valids, b_valid, out_valid, block_open])),
         ]
         with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)

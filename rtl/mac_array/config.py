@@ -8,7 +8,7 @@ from amaranth.hdl import Shape, signed, unsigned
 from amaranth.lib import data
 
 from ..common.accumulate import GemmTileConfig
-from ..common.arith import signed_bits_for
+from ..common.arith import signed_bits_for, tree_depth
 from ..common.naming import unique_name
 from ..common.validate import check_choice, check_int
 
@@ -44,6 +44,9 @@ class MacArrayConfig(GemmTileConfig):
         Accumulator width; ``None`` derives the smallest width that cannot overflow for ``max_k``.
     counter_bits : int, 8..64
         Width of the non-zero MAC performance counter.
+    tree_stages : int, 0..ceil(log2(rows))
+        Register stages cut into each column's adder tree (its ``ceil(log2(rows))`` levels spread evenly over
+        ``tree_stages + 1`` parts, the earlier parts the larger); each adds one cycle of latency.
     """
 
     rows: int = 4
@@ -56,6 +59,7 @@ class MacArrayConfig(GemmTileConfig):
     max_k: int = 4096
     acc_bits: int | None = None
     counter_bits: int = 48
+    tree_stages: int = 0
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -73,6 +77,9 @@ class MacArrayConfig(GemmTileConfig):
         if self.acc_bits is not None:
             check_int(owner, "acc_bits", self.acc_bits, 2, 64)
         check_int(owner, "counter_bits", self.counter_bits, 8, 64)
+        levels = tree_depth(self.rows)
+        check_int(owner, "tree_stages", self.tree_stages, 0, levels,
+                  why=f"(the column adder tree of rows={self.rows} has {levels} levels)")
 
     # --- derived widths (computed here and nowhere else) ---------------------------------------------------
 
@@ -118,8 +125,9 @@ class MacArrayConfig(GemmTileConfig):
 
     @property
     def latency(self) -> int:
-        """Cycles from the acceptance of a ``last`` activation beat to its output beat being valid."""
-        return 3
+        """Cycles from the acceptance of a ``last`` activation beat to its output beat being valid: products,
+        the column trees (plus ``tree_stages``), accumulation."""
+        return 3 + self.tree_stages
 
     @property
     def throughput(self) -> float:

@@ -39,6 +39,8 @@ SMALL = {
                                             "counter_bits": 8}, ("acts", "last"), 3),
     "mac-int8-2x2": ("mac-int8-4x4", {"rows": 2, "cols": 2, "act_bits": 3, "max_tokens": 2, "max_k": 8,
                                       "counter_bits": 8}, ("acts", "last"), 3),
+    "mac-ternary-2x2-t1": ("mac-ternary-4x4", {"rows": 2, "cols": 2, "act_bits": 3, "max_tokens": 2, "max_k": 8,
+                                               "counter_bits": 8, "tree_stages": 1}, ("acts", "last"), 4),
     "mac-ternary-gemv-2x2": ("mac-ternary-gemv-16x16", {"rows": 2, "cols": 2, "act_bits": 3, "max_k": 8,
                                                         "counter_bits": 8}, ("acts", "last"), 3),
     "lut-ternary-4x2": ("lut-ternary-16x8", {"k": 4, "n": 2, "g": 2, "act_bits": 3, "max_tokens": 2, "max_k": 8},
@@ -159,7 +161,8 @@ def _arithmetic() -> list[Proof]:
     # The solver time grows steeply with depth (ternary 2x2 with z3: 1.5 s at 8 cycles, 12 s at 10, 19 minutes
     # at 12; boolector: 106 s at 12, yet over 5 minutes for int8 and GEMV at 10).
     for name, depth, solver in (("mac-ternary-2x2", 10, "z3"), ("mac-int8-2x2", 8, "z3"),
-                                ("mac-ternary-gemv-2x2", 8, "z3"), ("lut-ternary-4x2", 8, "z3")):
+                                ("mac-ternary-gemv-2x2", 8, "z3"), ("mac-ternary-2x2-t1", 10, "z3"),
+                                ("lut-ternary-4x2", 8, "z3")):
         cfg, capacity = _config(name), SMALL[name][3]
         proofs.append(Proof(f"arithmetic-{name}", "arithmetic", cfg.top_name,
                             lambda cfg=cfg, n=capacity: GemmArithmetic(_component(cfg), n), "bmc", depth=depth,

@@ -16,6 +16,8 @@ DESIGNS = [
     ("mac-int8-16x16", {"max_tokens": 8}),
     ("mac-ternary-gemv-16x16", {"rows": 8, "cols": 4}),
     ("mac-int8-gemv-16x16", {"rows": 4, "cols": 3}),
+    ("mac-ternary-4x4", {"tree_stages": 2, "rows": 3, "max_tokens": 3}),
+    ("mac-int8-gemv-16x16", {"rows": 8, "cols": 2, "tree_stages": 1}),
 ]
 
 
