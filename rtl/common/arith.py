@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from amaranth.hdl import Value, ValueCastable
 
@@ -23,14 +23,18 @@ def tree_depth(n: int) -> int:
     return (n - 1).bit_length()
 
 
-def tree_levels(operands: Sequence[Value | ValueCastable], levels: int) -> list[Value]:
-    """The first ``levels`` levels of :func:`adder_tree` (same pairing): the partial sums after them, so that a
-    tree cut into register stages sums exactly as the whole tree."""
-    level = [Value.cast(op) for op in operands]
-    for _ in range(levels):
+def tree_levels(operands: Sequence, levels: int, combine: Callable | None = None, first_level: int = 0
+                ) -> list:
+    """The first ``levels`` levels of a balanced pairwise tree (operand ``2i`` with ``2i + 1``, an odd one out
+    passed up unchanged): the partial results after them, so that a tree cut into register stages combines
+    exactly as the whole tree. ``combine(a, b, name)`` combines two (default: integer addition, which widens by a
+    bit); ``name`` is ``tree<level>_<index>``, levels counted from ``first_level``."""
+    level = [Value.cast(op) for op in operands] if combine is None else list(operands)
+    combine = combine or (lambda a, b, name: a + b)
+    for depth in range(first_level, first_level + levels):
         if len(level) == 1:
             break
-        paired = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
+        paired = [combine(level[i], level[i + 1], f"tree{depth}_{i // 2}") for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired

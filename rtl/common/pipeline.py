@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from amaranth.hdl import ClockSignal, Module, ResetSignal, Signal, Value, ValueCastable
 
+from .arith import stage_levels, tree_depth, tree_levels
+
 
 class StallPipeline:
     """``depth`` register stages between a sink stream and a source stream, stalled as one.
@@ -48,3 +50,32 @@ def cut_points(stages: int, available: int = 3) -> list[int]:
     if not 0 <= stages <= available:
         raise ValueError(f"stages must be in 0..{available}, got {stages}")
     return {0: [], 1: [available // 2], 2: [0, available - 1]}.get(stages, list(range(available)))
+
+
+def staged_trees(m: Module, columns: list[list], stages: int, advance: Value, valid: Value,
+                 flags: dict[str, Value], combine=None, name: str = "tree") -> tuple[list, Value, dict[str, Value],
+                                                                                     list[Signal]]:
+    """Balanced pairwise reduction trees, one per column (:func:`rtl.common.arith.tree_levels`), cut by
+    ``stages`` register levels spread evenly over the tree (:func:`rtl.common.arith.stage_levels`). The
+    registers load when ``advance`` is high (one global stall); ``valid`` and ``flags`` travel with the partial
+    results. Returns the columns' results (the last part combinational, for the caller's register), and the
+    valid, flags and per-stage valids at that point."""
+    parts = stage_levels(tree_depth(len(columns[0])), stages)
+    done = 0
+    stage_valids = []
+    for s, levels in enumerate(parts[:-1]):
+        partial = [tree_levels(column, levels, combine, done) for column in columns]
+        done += levels
+        columns = [[Signal.like(v, name=f"{name}{s}_{c}_{i}", reset_less=True) for i, v in enumerate(column)]
+                   for c, column in enumerate(partial)]
+        new_valid = Signal(name=f"{name}{s}_valid")
+        new_flags = {key: Signal.like(value, name=f"{name}{s}_{key}") for key, value in flags.items()}
+        with m.If(advance):
+            m.d.sync += [new_valid.eq(valid), *(new_flags[k].eq(v) for k, v in flags.items())]
+            with m.If(valid):
+                m.d.sync += [reg.eq(v) for column, regs in zip(partial, columns, strict=True)
+                             for v, reg in zip(column, regs, strict=True)]
+        valid, flags = new_valid, new_flags
+        stage_valids.append(valid)
+    results = [tree_levels(column, parts[-1], combine, done)[0] for column in columns]
+    return results, valid, flags, stage_valids

@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data
 
+from ..common.arith import tree_depth
 from ..common.float import FloatSpec, add, widen
 from ..common.naming import unique_name
+from ..common.pipeline import staged_trees
 from ..common.validate import check_choice, check_int
 from .config import NORMS, ExactFpMulConfig, LMulConfig, _FloatMulBase
 from .exact import ExactFpMul
@@ -31,6 +33,9 @@ class FpDotConfig(_FloatMulBase):
         L-Mul normalization (ignored by exact lanes).
     acc_exp_bits, acc_man_bits : int
         Accumulator format (default fp32, e8m23); it must hold every operand-format value exactly.
+    tree_stages : int, 0..ceil(log2(lanes))
+        Register stages cut into the adder tree (its levels spread evenly, as in the MAC array); each adds one
+        cycle of latency.
     """
 
     lanes: int = 8
@@ -39,12 +44,16 @@ class FpDotConfig(_FloatMulBase):
     acc_exp_bits: int = 8
     acc_man_bits: int = 23
     stages: int = 3
+    tree_stages: int = 0
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
         super().__post_init__()
         check_int(owner, "stages", self.stages, 3, 3)
         check_int(owner, "lanes", self.lanes, 1, 64)
+        levels = tree_depth(self.lanes)
+        check_int(owner, "tree_stages", self.tree_stages, 0, levels,
+                  why=f"(the adder tree of lanes={self.lanes} has {levels} levels)")
         check_choice(owner, "multiplier", self.multiplier, MULTIPLIERS)
         check_choice(owner, "norm", self.norm, NORMS)
         # A finite-only operand format uses its top exponent code for numbers, which an accumulator format of the
@@ -73,6 +82,11 @@ class FpDotConfig(_FloatMulBase):
         return self.lanes
 
     @property
+    def latency(self) -> int:
+        """Cycles from a ``last`` beat to its result: products, adder tree (plus ``tree_stages``), accumulator."""
+        return self.stages + self.tree_stages
+
+    @property
     def top_name(self) -> str:
         kind = f"lmul_{self.norm}" if self.multiplier == "lmul" else "exact"
         encoded = ("exp_bits", "man_bits", "finite_only", "multiplier", "lanes")
@@ -99,8 +113,9 @@ class FpDot(FloatUnit):
     beat's sum is added to the accumulator (a ``first`` beat starts it). Every addition rounds to nearest even,
     reads subnormals as zero and flushes exact sums below the smallest normal.
 
-    Pipeline (one global stall, like :class:`MacArray`): products registered, tree sum registered, accumulate
-    and emit on ``last``. Latency 3 cycles from a ``last`` beat to its result; one beat per cycle.
+    Pipeline (one global stall, like :class:`MacArray`): products registered, tree sum registered (with
+    ``tree_stages`` more registers inside the tree), accumulate and emit on ``last``. Latency ``3 + tree_stages``
+    cycles from a ``last`` beat to its result; one beat per cycle.
 
     Attributes
     ----------
@@ -135,18 +150,16 @@ class FpDot(FloatUnit):
                 m.d.sync += [a_first.eq(self.operands.payload.first), a_last.eq(self.operands.payload.last)]
                 m.d.sync += [reg.eq(p) for reg, p in zip(a_prod, products, strict=True)]
 
-        level, depth = list(a_prod), 0
-        while len(level) > 1:  # the pairwise order of golden.dot.tree_sum
-            paired = [add(m, acc_spec, cfg.overflow, level[i], level[i + 1], f"tree{depth}_{i // 2}")
-                      for i in range(0, len(level) - 1, 2)]
-            level = paired + ([level[-1]] if len(level) % 2 else [])
-            depth += 1
+        # the pairwise order of golden.dot.tree_sum, cut by `tree_stages` registers
+        (tree_sum,), t_valid, t_flags, _ = staged_trees(
+            m, [a_prod], cfg.tree_stages, advance, a_valid, {"first": a_first, "last": a_last},
+            lambda x, y, name: add(m, acc_spec, cfg.overflow, x, y, name))
         b_valid, b_first, b_last = Signal(), Signal(), Signal()
         b_sum = Signal(acc_spec.width, reset_less=True)
         with m.If(advance):
-            m.d.sync += [b_valid.eq(a_valid), b_first.eq(a_first), b_last.eq(a_last)]
-            with m.If(a_valid):
-                m.d.sync += b_sum.eq(level[0])
+            m.d.sync += [b_valid.eq(t_valid), b_first.eq(t_flags["first"]), b_last.eq(t_flags["last"])]
+            with m.If(t_valid):
+                m.d.sync += b_sum.eq(tree_sum)
 
         acc = Signal(acc_spec.width, reset_less=True)
         out_sum = Signal(acc_spec.width, reset_less=True)

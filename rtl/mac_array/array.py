@@ -7,7 +7,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..common.accumulate import TokenAccumulators, token_counter
-from ..common.arith import adder_tree, popcount, stage_levels, tree_depth, tree_levels
+from ..common.arith import popcount
+from ..common.pipeline import staged_trees
 from ..common.tile import TileDoubleBuffer
 from .config import MacArrayConfig
 
@@ -157,24 +158,11 @@ class MacArray(wiring.Component):
                     for c in range(cols):
                         m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
 
-        # Tree stages (`tree_stages`): register cuts inside the column trees; the beat's flags travel along.
-        parts = stage_levels(tree_depth(rows), cfg.tree_stages)
-        columns = [[a_prod[r][c] for r in range(rows)] for c in range(cols)]
-        t_valid, t_first, t_last, t_token = a_valid, a_first, a_last, a_token
-        stage_valids = []
-        for s, levels in enumerate(parts[:-1]):
-            partial = [tree_levels(column, levels) for column in columns]
-            columns = [[Signal.like(v, name=f"tree{s}_{c}_{i}", reset_less=True) for i, v in enumerate(column)]
-                       for c, column in enumerate(partial)]
-            flags = Signal(name=f"tree{s}_valid"), Signal(name=f"tree{s}_first"), Signal(name=f"tree{s}_last")
-            token_s = Signal.like(token, name=f"tree{s}_token")
-            with m.If(advance):
-                m.d.sync += [flags[0].eq(t_valid), flags[1].eq(t_first), flags[2].eq(t_last), token_s.eq(t_token)]
-                with m.If(t_valid):
-                    m.d.sync += [reg.eq(v) for column, regs in zip(partial, columns, strict=True)
-                                 for v, reg in zip(column, regs, strict=True)]
-            t_valid, t_first, t_last, t_token = *flags, token_s
-            stage_valids.append(t_valid)
+        # Column trees, cut by `tree_stages` registers; the beat's flags travel along (the last part is stage B's).
+        sums, t_valid, t_flags, stage_valids = staged_trees(
+            m, [[a_prod[r][c] for r in range(rows)] for c in range(cols)], cfg.tree_stages, advance, a_valid,
+            {"first": a_first, "last": a_last, "token": a_token})
+        t_first, t_last, t_token = t_flags["first"], t_flags["last"], t_flags["token"]
 
         # Accumulators: one row of `cols` per token of a block. Stage B reads the row its beat will update (a
         # cycle ahead, so that stage C is a bare addition), forwarding the sum stage C writes in the same cycle.
@@ -191,7 +179,7 @@ class MacArray(wiring.Component):
             with m.If(t_valid):
                 for c in range(cols):
                     m.d.sync += [
-                        b_sum[c].eq(adder_tree(columns[c])),
+                        b_sum[c].eq(sums[c]),
                         b_prior[c].eq(accs.prior(c, t_token, t_first, forward)),
                     ]
 

@@ -97,6 +97,21 @@ async def random_dot_products(dut):
 
 
 @cocotb.test(**TIMEOUT)
+async def full_throughput_and_latency(dut):
+    """Without stalls one beat is accepted every cycle, and a dot product's sum comes out ``latency`` cycles
+    after its ``last`` beat was accepted (the manifest's latency, which follows ``tree_stages``)."""
+    bench = await Bench.start(dut)
+    lanes = bench.config["lanes"]
+    transfers = bench.watch_transfers("operands", "result")
+    a, b = operands(bench, 12, 2 * lanes, "normal"), operands(bench, 12, 2 * lanes, "normal")
+    await run_dots(bench, a, b, 0.0, 0.0)
+    accepted, produced = transfers["operands"], transfers["result"]
+    assert accepted[-1] - accepted[0] + 1 == len(accepted) == 24, "operand beats were not accepted every cycle"
+    latency = produced[0] - accepted[1]  # the first dot product's last beat is the second
+    assert latency == bench.manifest["latency"], f"latency {latency}, manifest says {bench.manifest['latency']}"
+
+
+@cocotb.test(**TIMEOUT)
 async def reset_in_the_middle_of_a_stream(dut):
     """Reset while idle, with operands streaming in, and with a sum waiting on a stalled output; then every sum
     is right."""

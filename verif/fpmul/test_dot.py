@@ -5,7 +5,8 @@ import pytest
 from verif.runner import bench_cases, emit_design, run_bench, simulators
 
 CASES = [("lmul-dot-bf16-x8", {}), ("fpmul-dot-bf16-x8", {}), ("lmul-dot-e4m3-x8", {"lanes": 3}),
-         ("fpmul-dot-e4m3-x8", {}), ("lmul-dot-bf16-x8", {"lanes": 1, "norm": "shift"})]
+         ("fpmul-dot-e4m3-x8", {}), ("lmul-dot-bf16-x8", {"lanes": 1, "norm": "shift"}),
+         ("lmul-dot-bf16-x8", {"tree_stages": 2}), ("fpmul-dot-e4m3-x8", {"lanes": 5, "tree_stages": 3})]
 
 
 @pytest.mark.parametrize("sim", simulators())
