@@ -48,7 +48,8 @@ class MacArray(wiring.Component):
     with one activation beat; one accumulator per column.
 
     Decisions where the spec is silent: a ternary code 0b10 acts as 0 and sets ``error`` (sticky until reset);
-    ``nonzero_macs`` counts every MAC whose weight is non-zero, i.e. the adder operations actually performed.
+    ``nonzero_macs`` counts every MAC whose weight is non-zero, i.e. the adder operations actually performed; it
+    includes a beat two cycles after the beat is accepted (its update is registered, off the datapath).
 
     Parameters
     ----------
@@ -200,8 +201,12 @@ class MacArray(wiring.Component):
         ]
         with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)
-        with m.If(act_fire):
-            m.d.sync += self.nonzero_macs.eq(self.nonzero_macs + beat_nnz)
+        # The counter adds the accepted beat's count a cycle later, from a register: neither the population count
+        # (GEMV) nor the counter's wide addition then sits behind the handshake or the other.
+        counted, count = Signal(), Signal.like(beat_nnz, name="count")
+        m.d.sync += [counted.eq(act_fire), count.eq(beat_nnz)]
+        with m.If(counted):
+            m.d.sync += self.nonzero_macs.eq(self.nonzero_macs + count)
         return m
 
     def _any_invalid(self, weight_rows) -> object:
