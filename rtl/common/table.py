@@ -15,7 +15,7 @@ from functools import cache
 from amaranth.hdl import Const, Elaboratable, Module, Mux, Signal, Value, signed
 from amaranth.lib import data
 
-from .arith import adder_tree, popcount
+from .arith import adder_tree
 
 
 def entry_range(g: int, act_bits: int) -> tuple[int, int]:
@@ -146,10 +146,4 @@ class TablePrecompute(Elaboratable):
                 m.d.sync += [self.tables[grp][e].eq(round_shift(v, self.shift)) for e, v in enumerate(entries)]
             m.d.sync += self.sum_x.eq(adder_tree(lanes[: self.lanes]))
         return m
-
-
-def column_sum(values: Sequence[Value], negates: Sequence[Value]) -> Value:
-    """Sum of symmetric reads (``value + negate`` each): the adder tree of the values plus the popcount of the
-    negation carries."""
-    return adder_tree(list(values) + [popcount(list(negates))])
 

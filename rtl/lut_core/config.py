@@ -8,7 +8,7 @@ from amaranth.hdl import unsigned
 from amaranth.lib import data
 
 from ..common.accumulate import GemmTileConfig
-from ..common.arith import signed_bits_for
+from ..common.arith import signed_bits_for, tree_depth
 from ..common.naming import unique_name
 from ..common.table import entry_range, round_shift
 from ..common.validate import check_choice, check_int
@@ -57,6 +57,9 @@ class LutCoreConfig(GemmTileConfig):
     acc_bits : int or None, 2..64
         Output width; ``None`` derives the smallest width that cannot overflow for ``max_k`` (two bits more
         with ``table_bits``: rounded entries can carry a sum past the exact bound).
+    tree_stages : int, 0..ceil(log2(groups + 1))
+        Register stages cut into each column's adder tree (the ``groups`` reads and the count of their negation
+        carries; levels spread evenly, as in the MAC array); each adds one cycle of latency.
     """
 
     k: int = 16
@@ -73,6 +76,7 @@ class LutCoreConfig(GemmTileConfig):
     max_tokens: int = 16
     max_k: int = 4096
     acc_bits: int | None = None
+    tree_stages: int = 0
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -111,6 +115,9 @@ class LutCoreConfig(GemmTileConfig):
         check_int(owner, "max_k", self.max_k, self.k, 1 << 24, why=f"(at least one tile of k={self.k})")
         if self.acc_bits is not None:
             check_int(owner, "acc_bits", self.acc_bits, 2, 64)
+        levels = tree_depth(self.groups + 1)
+        check_int(owner, "tree_stages", self.tree_stages, 0, levels,
+                  why=f"(the column adder tree of {self.groups} groups and their carry count has {levels} levels)")
 
     # --- derived --------------------------------------------------------------------------------------------
 
@@ -232,8 +239,9 @@ class LutCoreConfig(GemmTileConfig):
     @property
     def latency(self) -> int:
         """Cycles from the acceptance of a ``last`` activation beat to its output beat being valid: the table
-        register, the lookup planes, then column sums, plane recombination and accumulation."""
-        return self.cycles_per_token + 3
+        register, the lookup planes, then column sums (plus ``tree_stages``), plane recombination and
+        accumulation."""
+        return self.cycles_per_token + 3 + self.tree_stages
 
     @property
     def throughput(self) -> float:

@@ -7,8 +7,10 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..common.accumulate import TokenAccumulators, token_counter
+from ..common.arith import popcount
+from ..common.pipeline import staged_trees
 from ..common.slices import flat
-from ..common.table import TablePrecompute, column_sum, round_shift, select, symmetric_read
+from ..common.table import TablePrecompute, round_shift, select, symmetric_read
 from ..common.tile import TileDoubleBuffer
 from .config import LutCoreConfig
 
@@ -17,15 +19,20 @@ _TERNARY_PLUS, _TERNARY_INVALID, _TERNARY_MINUS = 0b01, 0b10, 0b11
 
 class LookupArray(Elaboratable):
     """``n`` columns x ``groups`` cells: each cell reads its group's table with its weight index, per plane;
-    per column and plane an adder tree; the sums are registered when ``enable`` is high.
+    per column and plane an adder tree (cut by ``tree_stages`` registers, the token's ``flags`` travelling
+    along: ``flags["valid"]`` gates the stage registers); the sums are registered when ``enable`` is high.
 
     Planes mode: the index of plane ``i`` is bit ``i`` of the group's ``g`` codes (``plane`` selects it when
     bit-serial). Base 3: the index is the code's magnitude, its sign negates the read.
     """
 
-    def __init__(self, cfg: LutCoreConfig, tables, tile) -> None:
+    def __init__(self, cfg: LutCoreConfig, tables, tile, flags: dict[str, Signal]) -> None:
         self.cfg, self.tables, self.tile = cfg, tables, tile
         self.enable = Signal()
+        # The token's flags at the lookup, and as they leave the tree stages with its column sums.
+        self.flags_in = flags
+        self.flags = {key: Signal.like(value, name=f"sums_{key}") for key, value in flags.items()}
+        self.stages_busy = Signal()
         self.plane = Signal(range(max(cfg.planes, 2)))
         width = cfg.entry_bits + max(cfg.groups, 1).bit_length() + 1
         # Separate signals, not one wide one: Amaranth's netlist builder slows down quadratically on many
@@ -60,15 +67,21 @@ class LookupArray(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         cfg = self.cfg
-        sums = []
+        columns = []
         for p in range(cfg.planes_per_cycle):
             for col in range(cfg.n):
                 # The reads are built outside the enable condition: `select` drives named signals, which must
                 # not depend on the caller's conditions.
                 reads = [self._read(m, grp, col, p) for grp in range(cfg.groups)]
-                sums.append(self.sums[p][col].eq(column_sum([v for v, _ in reads], [c for _, c in reads])))
+                columns.append([v for v, _ in reads] + [popcount([c for _, c in reads])])
+        flags = dict(self.flags_in)
+        valid = flags.pop("valid")
+        results, valid, flags, stage_valids = staged_trees(m, columns, cfg.tree_stages, self.enable, valid, flags)
+        m.d.comb += [self.flags["valid"].eq(valid), *(self.flags[k].eq(v) for k, v in flags.items()),
+                     self.stages_busy.eq(Cat(0, *stage_valids).any())]
+        sums = [self.sums[p][col] for p in range(cfg.planes_per_cycle) for col in range(cfg.n)]
         with m.If(self.enable):
-            m.d.sync += sums
+            m.d.sync += [reg.eq(v) for reg, v in zip(sums, results, strict=True)]
         return m
 
 
@@ -172,15 +185,20 @@ class LutCore(wiring.Component):
         tiles = TileDoubleBuffer(m, self.weights, cfg.weight_layout, cfg.groups, store=self._store, name="tile")
         m.submodules.precompute = pre = TablePrecompute(cfg.k, cfg.g, cfg.act_bits, cfg.entry_bits,
                                                          cfg.table_shift, "base3" if cfg.base3 else "half")
-        m.submodules.lookup = lookup = LookupArray(cfg, pre.tables, tiles.active)
-
         # Stage A: the table register (in `precompute`), held for the token's planes.
         a_valid, a_first, a_last, a_tile_end = Signal(), Signal(), Signal(), Signal()
-        a_plane = Signal.like(lookup.plane)
+        a_plane = Signal(range(max(cfg.planes, 2)))
         act_fire = Signal()
         token, block_overflow = token_counter(m, act_fire, self.acts.payload.tile_end, cfg.max_tokens)
         a_token = Signal.like(token)
-        a_plane_last = (a_plane == 0) if cfg.bit_serial else Const(1)
+        a_plane_last = Signal()
+        m.d.comb += a_plane_last.eq((a_plane == 0) if cfg.bit_serial else 1)
+        a_plane_first = Signal()
+        m.d.comb += a_plane_first.eq((a_plane == cfg.planes - 1) if cfg.bit_serial else 1)
+        lookup = LookupArray(cfg, pre.tables, tiles.active, {
+            "valid": a_valid, "first": a_first, "last": a_last, "token": a_token, "plane_first": a_plane_first,
+            "plane_last": a_plane_last, "sum_x": pre.sum_x})
+        m.submodules.lookup = lookup
         a_done = Signal()
         m.d.comb += [
             a_done.eq(a_valid & a_plane_last & advance),
@@ -207,10 +225,11 @@ class LutCore(wiring.Component):
         b_valid, b_first, b_last, b_plane_first, b_plane_last = Signal(), Signal(), Signal(), Signal(), Signal()
         b_token = Signal.like(token)
         b_sum_x = Signal.like(pre.sum_x)
+        t = lookup.flags  # the flags of the token whose column sums are in the tree's last part
         with m.If(advance):
-            m.d.sync += [b_valid.eq(a_valid), b_first.eq(a_first), b_last.eq(a_last), b_token.eq(a_token),
-                         b_plane_first.eq(a_plane == cfg.planes - 1 if cfg.bit_serial else 1),
-                         b_plane_last.eq(a_plane_last), b_sum_x.eq(pre.sum_x)]
+            m.d.sync += [b_valid.eq(t["valid"]), b_first.eq(t["first"]), b_last.eq(t["last"]),
+                         b_token.eq(t["token"]), b_plane_first.eq(t["plane_first"]),
+                         b_plane_last.eq(t["plane_last"]), b_sum_x.eq(t["sum_x"])]
 
         # Stage C: D of the token's tile (Horner over bit-serial planes; the offset with the last plane) and
         # the accumulator row it adds to (0 on `first`), forwarding the sum stage D writes in the same cycle.
@@ -250,7 +269,8 @@ class LutCore(wiring.Component):
         m.d.comb += [
             self.out.valid.eq(out_valid),
             self.out.payload.eq(out_data),
-            self.busy.eq(a_valid | b_valid | c_valid | out_valid | (token != 0) | tiles.holding),
+            self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | out_valid | (token != 0)
+                         | tiles.holding),
         ]
         with m.If((tiles.fire & self._invalid(self.weights.payload, tiles.load_slot)) | block_overflow):
             m.d.sync += self.error.eq(1)

@@ -24,6 +24,8 @@ DESIGNS = [
     ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 2, "act_bits": 16, "k": 5, "g": 2, "n": 2}),
     ("lut-ternary-16x16", {"max_k": 256}),
     ("lut-int2-serial-4x64", {"max_k": 64, "max_tokens": 2}),
+    ("lut-ternary-16x16", {**SMALL, "k": 12, "g": 2, "tree_stages": 3}),
+    ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 3, "k": 9, "g": 3, "tree_stages": 1}),
 ]
 
 
