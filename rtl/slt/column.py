@@ -213,8 +213,8 @@ class SltColumn(Elaboratable):
 
     def _malformed(self, f, lane: int):
         """The item breaks the compressed format: a bad mode, a sign or magnitude bit on a zero weight, a LUT
-        group that is not full or mixes magnitudes, an empty Buffer group, a magnitude-2 (delta) code outside a
-        member row, or a group beyond its bank."""
+        group that is not full or mixes magnitudes, an empty Buffer group, a full one without output reuse, a
+        magnitude-2 (delta) code outside a member row, or a group beyond its bank."""
         cfg = self.cfg
         full = (1 << cfg.g) - 1
         mode, mask, sign, mag = f["mode"], f["mask"], f["sign"], f["mag"]
@@ -225,6 +225,8 @@ class SltColumn(Elaboratable):
         if cfg.has_mask:
             bad += [active & ((sign | mag) & ~mask).any(), f["is_lut"] & (mask != full),
                     f["is_buf"] & (mask == 0)]
+            if not cfg.clustered:  # a full group of +-1 is LUT mode: only a delta group fills a Buffer group
+                bad.append(f["is_buf"] & (mask == full))
         else:
             bad.append(mode == MODE_BUFFER)
         if cfg.clustered:

@@ -171,7 +171,7 @@ class SltEngine(wiring.Component):
         last_by_count = beat_index >= limit
         m.d.comb += [
             read.eq(w_valid & t_valid & advance),
-            done.eq(read & ~slots.more),
+            done.eq(read & (~slots.more | slots.malformed)),  # a malformed beat ends its pass: never hangs
             tile_done.eq(done & (beat.end | last_by_count)),
             slots.enable.eq(read),
             self.weights.ready.eq(~w_valid | done),

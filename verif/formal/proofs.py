@@ -169,6 +169,12 @@ def _arithmetic() -> list[Proof]:
         proofs.append(Proof(f"arithmetic-{name}", "arithmetic", cfg.top_name,
                             lambda cfg=cfg, n=capacity: GemmArithmetic(_component(cfg), n), "bmc", depth=depth,
                             quick=False, solver=solver))
+    from . import slt_arithmetic as slt
+
+    cfg = design(*slt.CONFIG).config
+    proofs.append(Proof("arithmetic-slt-ternary-k4", "arithmetic", cfg.top_name,
+                        lambda: slt.SltArithmetic(_component(cfg), slt.CAPACITY), "bmc", depth=slt.DEPTH,
+                        quick=False))
     return proofs
 
 

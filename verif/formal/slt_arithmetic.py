@@ -3,22 +3,50 @@ proof on a tiny configuration, :data:`CONFIG`, :data:`DEPTH` cycles from reset).
 
 from __future__ import annotations
 
-from amaranth.hdl import Assert, Assume, Cat, Const, Cover, Module, Mux, Signal, signed
-from amaranth.lib.fifo import SyncFIFO
+from amaranth.hdl import Assert, Assume, Cat, Const, Cover, Elaboratable, Module, Mux, Signal, signed
 
 from golden.slt import BUFFER, IDLE, LUT
 
 from .harness import StreamProperties
 
-#: The configuration of the proof (preset, overrides): two rows of one lane, ``g = 3``, a tile of ``k = 6``
+#: The configuration of the proof (preset, overrides): two rows of one lane, ``g = 2``, a tile of ``k = 4``
 #: activations (two S-LUTs, so a tile pass has one or two beats and the item's ``group`` field is live),
-#: ternary weights (LUT and Buffer items), 3-bit activations, no clustering; the accumulators are 7 bits.
-CONFIG = ("slt-small", {"k": 6, "rows": 2, "act_bits": 3, "max_k": 12, "counter_bits": 8})
-#: Cycles from reset the bounded proof covers.
-DEPTH = 10
+#: ternary weights (LUT items and one-weight Buffer items), 3-bit activations, no clustering; 7-bit sums.
+#: (``g = 3``, ``k = 6`` is too slow for z3: over 5 minutes on the step of the first two-tile block.)
+CONFIG = ("slt-small", {"k": 4, "g": 2, "rows": 2, "act_bits": 3, "max_k": 12, "counter_bits": 8})
+#: Cycles from reset the bounded proof covers: the first output handshake can come in step 4 (a block of one
+#: tile and one beat), a block of two tiles or of a two-beat pass, and a second block, in step 5.
+DEPTH = 6
+#: Outputs owed at most (``last`` tiles accepted, not yet emitted: the tile, the accumulate stage and the output
+#: register); the ``capacity`` to build :class:`SltArithmetic` with.
+CAPACITY = 3
 #: Beats the proof's queues of accepted beats hold (weight beats ahead of their activation tile and the
 #: reverse); asserted never to overflow. The queue of expected sums holds ``capacity + 1``.
 QUEUE_DEPTH = 2
+
+
+class Queue(Elaboratable):
+    """A first-in first-out queue in registers (the interface of :class:`amaranth.lib.fifo.SyncFIFO`: an entry
+    is readable the cycle after its write; no write while full), kept out of memories for the solver."""
+
+    def __init__(self, width: int, depth: int) -> None:
+        self.width, self.depth = width, depth
+        self.w_en, self.w_rdy, self.w_data = Signal(), Signal(), Signal(width)
+        self.r_en, self.r_rdy, self.r_data = Signal(), Signal(), Signal(width)
+
+    def elaborate(self, platform):
+        m = Module()
+        entries = [Signal(self.width, name=f"entry_{i}") for i in range(self.depth)]
+        level = Signal(range(self.depth + 1))
+        pop, push = self.r_en & self.r_rdy, self.w_en & self.w_rdy
+        m.d.comb += [self.w_rdy.eq(level != self.depth), self.r_rdy.eq(level != 0), self.r_data.eq(entries[0])]
+        with m.If(pop):
+            m.d.sync += [entries[i].eq(entries[i + 1]) for i in range(self.depth - 1)]
+        for i in range(self.depth):
+            with m.If(push & (level - pop == i)):
+                m.d.sync += entries[i].eq(self.w_data)
+        m.d.sync += level.eq(level + push - pop)
+        return m
 
 
 class SltArithmetic(StreamProperties):
@@ -126,8 +154,8 @@ class SltArithmetic(StreamProperties):
             m.d.comb += Assume(seen | acts.payload.first)
 
         # The accepted beats, in stream order, until the proof pairs them.
-        wq = m.submodules.weight_queue = SyncFIFO(width=len(weights.payload.as_value()), depth=QUEUE_DEPTH)
-        aq = m.submodules.act_queue = SyncFIFO(width=len(acts.payload.as_value()), depth=QUEUE_DEPTH)
+        wq = m.submodules.weight_queue = Queue(width=len(weights.payload.as_value()), depth=QUEUE_DEPTH)
+        aq = m.submodules.act_queue = Queue(width=len(acts.payload.as_value()), depth=QUEUE_DEPTH)
         m.d.comb += [wq.w_en.eq(weights.valid & weights.ready), wq.w_data.eq(weights.payload.as_value()),
                      aq.w_en.eq(acts.valid & acts.ready), aq.w_data.eq(acts.payload.as_value())]
         m.d.comb += [Assert(~wq.w_en | wq.w_rdy), Assert(~aq.w_en | aq.w_rdy)]
@@ -163,7 +191,7 @@ class SltArithmetic(StreamProperties):
             with m.If(beat.end):
                 m.d.sync += tiles.eq(tiles_now)
 
-        expected = m.submodules.expected = SyncFIFO(width=acc * cfg.rows + 2, depth=self.capacity + 1)
+        expected = m.submodules.expected = Queue(width=acc * cfg.rows + 2, depth=self.capacity + 1)
         m.d.comb += [expected.w_en.eq(step & beat.end & tile.last),
                      expected.w_data.eq(Cat(*new, tiles_now == 2, modes_now == 0b11)),
                      expected.r_en.eq(emitted)]

@@ -25,7 +25,8 @@ STALLS = [(0.0, 0.0), (0.3, 0.3), (0.6, 0.1), (0.1, 0.8), (0.5, 0.5)]
 ERRORS = ("bad mode 0b11", "Buffer mode without a mask", "sign on a zero weight", "empty Buffer group",
           "LUT group with a zero weight", "delta code (magnitude 2) outside a member row",
           "LUT group of mixed magnitudes", "role 0b11", "center id out of range", "group beyond its bank",
-          "truncated pass (end before count)", "missing end flag", "beat count 0")
+          "truncated pass (end before count)", "missing end flag", "beat count 0",
+          "full Buffer group without output reuse")
 MODES = {slt.LUT: "lut", slt.BUFFER: "buffer"}
 ROLES = {slt.PLAIN: "plain", slt.CENTER: "center", slt.MEMBER: "member"}
 
@@ -285,6 +286,8 @@ def corruptions(bench: Bench, plan: Plan) -> list[tuple[str, Plan]]:
             beats[b]["sign"][r, lane] |= zeros & -zeros  # a sign on a zero weight
         variant("sign on a zero weight", sign_without_mask)
         variant("empty Buffer group", put(buf_at, "mask", 0))
+        if cfg["n_centers"] == 0:  # without output reuse every full group of +-1 is LUT mode
+            variant("full Buffer group without output reuse", put(buf_at, "mask", full))
     if codec.has("mask"):
         def lut_not_full(beats):
             b, r, lane = lut_at
