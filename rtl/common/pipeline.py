@@ -53,16 +53,16 @@ def cut_points(stages: int, available: int = 3) -> list[int]:
 
 
 def staged_trees(m: Module, columns: list[list], stages: int, advance: Value, valid: Value,
-                 flags: dict[str, Value], combine=None, name: str = "tree") -> tuple[list, Value, dict[str, Value],
-                                                                                     list[Signal]]:
+                 flags: dict[str, Value], combine=None, name: str = "tree"
+                 ) -> tuple[list, Value, dict[str, Value], list[tuple[Signal, dict[str, Signal]]]]:
     """Balanced pairwise reduction trees, one per column (:func:`rtl.common.arith.tree_levels`), cut by
     ``stages`` register levels spread evenly over the tree (:func:`rtl.common.arith.stage_levels`). The
     registers load when ``advance`` is high (one global stall); ``valid`` and ``flags`` travel with the partial
     results. Returns the columns' results (the last part combinational, for the caller's register), and the
-    valid, flags and per-stage valids at that point."""
+    valid and flags at that point, and every stage's (valid, flags) registers."""
     parts = stage_levels(tree_depth(len(columns[0])), stages)
     done = 0
-    stage_valids = []
+    stage_regs = []
     for s, levels in enumerate(parts[:-1]):
         partial = [tree_levels(column, levels, combine, done) for column in columns]
         done += levels
@@ -76,6 +76,6 @@ def staged_trees(m: Module, columns: list[list], stages: int, advance: Value, va
                 m.d.sync += [reg.eq(v) for column, regs in zip(partial, columns, strict=True)
                              for v, reg in zip(column, regs, strict=True)]
         valid, flags = new_valid, new_flags
-        stage_valids.append(valid)
+        stage_regs.append((valid, flags))
     results = [tree_levels(column, parts[-1], combine, done)[0] for column in columns]
-    return results, valid, flags, stage_valids
+    return results, valid, flags, stage_regs

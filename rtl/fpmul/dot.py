@@ -151,7 +151,7 @@ class FpDot(FloatUnit):
                 m.d.sync += [reg.eq(p) for reg, p in zip(a_prod, products, strict=True)]
 
         # the pairwise order of golden.dot.tree_sum, cut by `tree_stages` registers
-        (tree_sum,), t_valid, t_flags, _ = staged_trees(
+        (tree_sum,), t_valid, t_flags, stages = staged_trees(
             m, [a_prod], cfg.tree_stages, advance, a_valid, {"first": a_first, "last": a_last},
             lambda x, y, name: add(m, acc_spec, cfg.overflow, x, y, name))
         b_valid, b_first, b_last = Signal(), Signal(), Signal()
@@ -171,4 +171,6 @@ class FpDot(FloatUnit):
                 with m.If(b_last):
                     m.d.sync += out_sum.eq(total)
         m.d.comb += [self.result.valid.eq(out_valid), self.result.payload.sum.eq(out_sum)]
+        m.d.comb += self.held.eq(out_valid + (b_valid & b_last) + (a_valid & a_last)
+                                 + sum(valid & flags["last"] for valid, flags in stages))
         return m

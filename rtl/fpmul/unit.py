@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from amaranth.hdl import Cat, Module
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -22,12 +22,17 @@ class FloatUnit(wiring.Component):
             "operands": In(stream.Signature(config.operand_layout)),
             "result": Out(stream.Signature(config.result_layout)),
         })
+        #: Results the unit holds or computes and has not handed out (not a port: the formal proof of beat
+        #: accounting ties its own count to it; synthesis removes it).
+        self.held = Signal(range(config.latency + 2), name="held")
 
     def pipeline(self, m: Module) -> Callable[[int, Any, str], Any]:
         """A :class:`StallPipeline` of ``config.stages`` registers; returns ``cut(point, value, name)``, which
         registers ``value`` when cut point ``point`` carries a register at this depth and passes it through
         otherwise."""
         pipe = StallPipeline(m, self.operands, self.result, self.config.stages)
+        if self.config.stages:
+            m.d.comb += self.held.eq(sum(pipe.valids))
         cuts = cut_points(self.config.stages)
 
         def cut(point: int, value: Any, name: str) -> Any:

@@ -76,9 +76,9 @@ class LookupArray(Elaboratable):
                 columns.append([v for v, _ in reads] + [popcount([c for _, c in reads])])
         flags = dict(self.flags_in)
         valid = flags.pop("valid")
-        results, valid, flags, stage_valids = staged_trees(m, columns, cfg.tree_stages, self.enable, valid, flags)
+        results, valid, flags, stages = staged_trees(m, columns, cfg.tree_stages, self.enable, valid, flags)
         m.d.comb += [self.flags["valid"].eq(valid), *(self.flags[k].eq(v) for k, v in flags.items()),
-                     self.stages_busy.eq(Cat(0, *stage_valids).any())]
+                     self.stages_busy.eq(Cat(0, *(v for v, _ in stages)).any())]
         sums = [self.sums[p][col] for p in range(cfg.planes_per_cycle) for col in range(cfg.n)]
         with m.If(self.enable):
             m.d.sync += [reg.eq(v) for reg, v in zip(sums, results, strict=True)]

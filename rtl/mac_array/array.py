@@ -82,6 +82,9 @@ class MacArray(wiring.Component):
             "error": Out(1),
             "nonzero_macs": Out(config.counter_bits),
         })
+        #: Results the array holds or computes and has not handed out (not a port: the formal proof of beat
+        #: accounting ties its own count to it; synthesis removes it).
+        self.held = Signal(range(config.latency + 2), name="held")
 
     def _nonzero(self, weight):
         if self.config.weight_kind == "ternary":
@@ -160,7 +163,7 @@ class MacArray(wiring.Component):
                         m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
 
         # Column trees, cut by `tree_stages` registers; the beat's flags travel along (the last part is stage B's).
-        sums, t_valid, t_flags, stage_valids = staged_trees(
+        sums, t_valid, t_flags, stages = staged_trees(
             m, [[a_prod[r][c] for r in range(rows)] for c in range(cols)], cfg.tree_stages, advance, a_valid,
             {"first": a_first, "last": a_last, "token": a_token})
         t_first, t_last, t_token = t_flags["first"], t_flags["last"], t_flags["token"]
@@ -197,7 +200,9 @@ class MacArray(wiring.Component):
         m.d.comb += [
             self.out.valid.eq(out_valid),
             self.out.payload.eq(out_data),
-            self.busy.eq(sum_any([a_valid, *stage_valids, b_valid, out_valid, block_open])),
+            self.busy.eq(sum_any([a_valid, *(valid for valid, _ in stages), b_valid, out_valid, block_open])),
+            self.held.eq(out_valid + (b_valid & b_last) + (a_valid & a_last)
+                         + sum(valid & flags["last"] for valid, flags in stages)),
         ]
         with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)

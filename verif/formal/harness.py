@@ -75,9 +75,11 @@ class StreamProperties(wiring.Component):
     produce one output beat each (every beat of a multiplier, a ``last`` beat of a dot unit or array). The proof
     then counts the beats owed, ``owed``: accepted completing beats minus output beats. Asserted: no output beat
     without a beat owed (nothing duplicated), ``owed`` never above ``capacity`` and, where the block has a
-    ``busy`` port, ``busy`` high whenever a beat is owed (nothing held unannounced). With ``always_ready`` the
-    source's ``ready`` is tied high and ``latency`` given (the liveness check), the free input ``watch`` picks
-    one completing beat; its output must come out ``latency`` cycles after it was accepted at the latest.
+    ``busy`` port, ``busy`` high whenever a beat is owed (nothing held unannounced). Where the block counts
+    the results it holds (``held``, not a port), ``owed`` must equal it: that makes the accounting inductive.
+    With ``always_ready`` the source's ``ready`` is tied high and ``latency`` given (the liveness check), the
+    free input ``watch`` picks one completing beat; its output must come out ``latency`` cycles after it was
+    accepted at the latest.
     Covers: each stream stalled, each output handshake, the ``error`` flag, a ``tile_end`` beat accepted.
     ``inputs`` adds free inputs for subclasses, which add properties in :meth:`check_outputs`.
     """
@@ -136,6 +138,8 @@ class StreamProperties(wiring.Component):
             m.d.sync += owed.eq(owed + done - emitted)
             m.d.comb += Assert(~emitted | done | (owed != 0))
             m.d.comb += Assert(owed <= self.capacity)
+            if hasattr(dut, "held"):  # the block's own count of results held: the invariant for induction
+                m.d.comb += Assert(owed == dut.held)
             if hasattr(dut, "busy"):
                 m.d.comb += Assert(dut.busy | (owed == 0))
             if self.latency is not None:

@@ -98,6 +98,13 @@ def _component(config: Any) -> wiring.Component:
     return block.component(config)
 
 
+def _counts_held(config: Any) -> bool:
+    """Whether the block counts the results it holds (``held``), which makes beat accounting inductive."""
+    component = _component(config)
+    component._MustUse__silence = True  # built only to be asked
+    return hasattr(component, "held")
+
+
 def _equivalence() -> list[Proof]:
     from .harness import MultiplierEquivalence
 
@@ -142,9 +149,11 @@ def _streams() -> list[Proof]:
                             lambda cfg=cfg: StreamProperties(_component(cfg)), "cover", depth=12, quick=quick))
         if completes is None:
             continue
+        # k-induction where the block counts the results it holds (the invariant), else bounded from reset
+        inductive = _counts_held(cfg)
         proofs.append(Proof(f"accounting-{name}", "accounting", top,
                             lambda cfg=cfg, c=completes, n=capacity: StreamProperties(_component(cfg), c, n),
-                            "bmc", depth=12, quick=quick))
+                            "prove" if inductive else "bmc", depth=8 if inductive else 12, quick=quick))
         proofs.append(Proof(f"liveness-{name}", "liveness", top,
                             lambda cfg=cfg, c=completes, n=capacity: StreamProperties(
                                 _component(cfg), c, n, always_ready=True, latency=cfg.latency),
