@@ -33,6 +33,7 @@ class LookupArray(Elaboratable):
         self.flags_in = flags
         self.flags = {key: Signal.like(value, name=f"sums_{key}") for key, value in flags.items()}
         self.stages_busy = Signal()
+        self.stages_held = Signal(range(cfg.tree_stages + 2))  # tokens' last planes of `last` beats in the stages
         self.plane = Signal(range(max(cfg.planes, 2)))
         width = cfg.entry_bits + max(cfg.groups, 1).bit_length() + 1
         # Separate signals, not one wide one: Amaranth's netlist builder slows down quadratically on many
@@ -78,7 +79,8 @@ class LookupArray(Elaboratable):
         valid = flags.pop("valid")
         results, valid, flags, stages = staged_trees(m, columns, cfg.tree_stages, self.enable, valid, flags)
         m.d.comb += [self.flags["valid"].eq(valid), *(self.flags[k].eq(v) for k, v in flags.items()),
-                     self.stages_busy.eq(Cat(0, *(v for v, _ in stages)).any())]
+                     self.stages_busy.eq(Cat(0, *(v for v, _ in stages)).any()),
+                     self.stages_held.eq(sum((v & f["last"] & f["plane_last"] for v, f in stages), Const(0)))]
         sums = [self.sums[p][col] for p in range(cfg.planes_per_cycle) for col in range(cfg.n)]
         with m.If(self.enable):
             m.d.sync += [reg.eq(v) for reg, v in zip(sums, results, strict=True)]
@@ -138,6 +140,9 @@ class LutCore(wiring.Component):
             "busy": Out(1),
             "error": Out(1),
         })
+        #: Results the core holds or computes and has not handed out (not a port: the formal proof of beat
+        #: accounting ties its own count to it; synthesis removes it).
+        self.held = Signal(range(config.latency + 2), name="held")
 
     def _store(self, payload):
         """A weight beat as the cells keep it: offset codes ``q`` (planes) or checked base-3 codes."""
@@ -269,6 +274,8 @@ class LutCore(wiring.Component):
         m.d.comb += [
             self.out.valid.eq(out_valid),
             self.out.payload.eq(out_data),
+            self.held.eq((a_valid & a_last) + lookup.stages_held + (b_valid & b_last & b_plane_last)
+                         + (c_valid & c_last) + out_valid),
             self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | out_valid | (token != 0)
                          | tiles.holding),
         ]

@@ -47,6 +47,8 @@ SMALL = {
                         ("acts", "last"), 4),
     "lut-ternary-4x2-t2": ("lut-ternary-16x8", {"k": 4, "n": 2, "g": 2, "act_bits": 3, "max_tokens": 2, "max_k": 8,
                                                 "tree_stages": 2}, ("acts", "last"), 6),
+    "lut-int2-serial-2x2": ("lut-int2-serial-4x64", {"k": 2, "n": 2, "g": 2, "act_bits": 3, "max_tokens": 2,
+                                                      "max_k": 8}, ("acts", "last"), 6),
     "slt-ternary-k6": ("slt-small", {"k": 6, "rows": 2, "act_bits": 3, "max_k": 12, "counter_bits": 8},
                        None, 0),
 }
