@@ -171,6 +171,7 @@ class FpDot(FloatUnit):
                 with m.If(b_last):
                     m.d.sync += out_sum.eq(total)
         m.d.comb += [self.result.valid.eq(out_valid), self.result.payload.sum.eq(out_sum)]
-        m.d.comb += self.held.eq(out_valid + (b_valid & b_last) + (a_valid & a_last)
-                                 + sum(valid & flags["last"] for valid, flags in stages))
+        if self.count_held:
+            m.d.comb += self.held.eq(out_valid + (b_valid & b_last) + (a_valid & a_last)
+                                     + sum(valid & flags["last"] for valid, flags in stages))
         return m

@@ -22,16 +22,17 @@ class FloatUnit(wiring.Component):
             "operands": In(stream.Signature(config.operand_layout)),
             "result": Out(stream.Signature(config.result_layout)),
         })
-        #: Results the unit holds or computes and has not handed out (not a port: the formal proof of beat
-        #: accounting ties its own count to it; synthesis removes it).
+        #: Results the unit holds or computes and has not handed out: a formal-proof hook (not a port), driven
+        #: only when the proof top sets ``count_held``, so that generated designs stay unchanged.
         self.held = Signal(range(config.latency + 2), name="held")
+        self.count_held = False
 
     def pipeline(self, m: Module) -> Callable[[int, Any, str], Any]:
         """A :class:`StallPipeline` of ``config.stages`` registers; returns ``cut(point, value, name)``, which
         registers ``value`` when cut point ``point`` carries a register at this depth and passes it through
         otherwise."""
         pipe = StallPipeline(m, self.operands, self.result, self.config.stages)
-        if self.config.stages:
+        if self.config.stages and self.count_held:
             m.d.comb += self.held.eq(sum(pipe.valids))
         cuts = cut_points(self.config.stages)
 

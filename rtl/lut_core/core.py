@@ -34,6 +34,7 @@ class LookupArray(Elaboratable):
         self.flags = {key: Signal.like(value, name=f"sums_{key}") for key, value in flags.items()}
         self.stages_busy = Signal()
         self.stages_held = Signal(range(cfg.tree_stages + 2))  # tokens' last planes of `last` beats in the stages
+        self.count_held = False  # drive `stages_held` (the core's formal-proof hook)
         self.plane = Signal(range(max(cfg.planes, 2)))
         width = cfg.entry_bits + max(cfg.groups, 1).bit_length() + 1
         # Separate signals, not one wide one: Amaranth's netlist builder slows down quadratically on many
@@ -79,8 +80,9 @@ class LookupArray(Elaboratable):
         valid = flags.pop("valid")
         results, valid, flags, stages = staged_trees(m, columns, cfg.tree_stages, self.enable, valid, flags)
         m.d.comb += [self.flags["valid"].eq(valid), *(self.flags[k].eq(v) for k, v in flags.items()),
-                     self.stages_busy.eq(Cat(0, *(v for v, _ in stages)).any()),
-                     self.stages_held.eq(sum((v & f["last"] & f["plane_last"] for v, f in stages), Const(0)))]
+                     self.stages_busy.eq(Cat(0, *(v for v, _ in stages)).any())]
+        if self.count_held:
+            m.d.comb += self.stages_held.eq(sum((v & f["last"] & f["plane_last"] for v, f in stages), Const(0)))
         sums = [self.sums[p][col] for p in range(cfg.planes_per_cycle) for col in range(cfg.n)]
         with m.If(self.enable):
             m.d.sync += [reg.eq(v) for reg, v in zip(sums, results, strict=True)]
@@ -140,9 +142,10 @@ class LutCore(wiring.Component):
             "busy": Out(1),
             "error": Out(1),
         })
-        #: Results the core holds or computes and has not handed out (not a port: the formal proof of beat
-        #: accounting ties its own count to it; synthesis removes it).
+        #: Results the core holds or computes and has not handed out: a formal-proof hook (not a port), driven
+        #: only when the proof top sets ``count_held``, so that generated designs stay unchanged.
         self.held = Signal(range(config.latency + 2), name="held")
+        self.count_held = False
 
     def _store(self, payload):
         """A weight beat as the cells keep it: offset codes ``q`` (planes) or checked base-3 codes."""
@@ -203,6 +206,7 @@ class LutCore(wiring.Component):
         lookup = LookupArray(cfg, pre.tables, tiles.active, {
             "valid": a_valid, "first": a_first, "last": a_last, "token": a_token, "plane_first": a_plane_first,
             "plane_last": a_plane_last, "sum_x": pre.sum_x})
+        lookup.count_held = self.count_held
         m.submodules.lookup = lookup
         a_done = Signal()
         m.d.comb += [
@@ -274,11 +278,12 @@ class LutCore(wiring.Component):
         m.d.comb += [
             self.out.valid.eq(out_valid),
             self.out.payload.eq(out_data),
-            self.held.eq((a_valid & a_last) + lookup.stages_held + (b_valid & b_last & b_plane_last)
-                         + (c_valid & c_last) + out_valid),
             self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | out_valid | (token != 0)
                          | tiles.holding),
         ]
+        if self.count_held:
+            m.d.comb += self.held.eq((a_valid & a_last) + lookup.stages_held + (b_valid & b_last & b_plane_last)
+                                     + (c_valid & c_last) + out_valid)
         with m.If((tiles.fire & self._invalid(self.weights.payload, tiles.load_slot)) | block_overflow):
             m.d.sync += self.error.eq(1)
         return m

@@ -48,8 +48,7 @@ class MacArray(wiring.Component):
     with one activation beat; one accumulator per column.
 
     Decisions where the spec is silent: a ternary code 0b10 acts as 0 and sets ``error`` (sticky until reset);
-    ``nonzero_macs`` counts every MAC whose weight is non-zero, i.e. the adder operations actually performed; it
-    includes a beat two cycles after the beat is accepted (its update is registered, off the datapath).
+    ``nonzero_macs`` counts every MAC whose weight is non-zero, i.e. the adder operations actually performed.
 
     Parameters
     ----------
@@ -82,9 +81,10 @@ class MacArray(wiring.Component):
             "error": Out(1),
             "nonzero_macs": Out(config.counter_bits),
         })
-        #: Results the array holds or computes and has not handed out (not a port: the formal proof of beat
-        #: accounting ties its own count to it; synthesis removes it).
+        #: Results the array holds or computes and has not handed out: a formal-proof hook (not a port), driven
+        #: only when the proof top sets ``count_held``, so that generated designs stay unchanged.
         self.held = Signal(range(config.latency + 2), name="held")
+        self.count_held = False
 
     def _nonzero(self, weight):
         if self.config.weight_kind == "ternary":
@@ -201,17 +201,14 @@ class MacArray(wiring.Component):
             self.out.valid.eq(out_valid),
             self.out.payload.eq(out_data),
             self.busy.eq(sum_any([a_valid, *(valid for valid, _ in stages), b_valid, out_valid, block_open])),
-            self.held.eq(out_valid + (b_valid & b_last) + (a_valid & a_last)
-                         + sum(valid & flags["last"] for valid, flags in stages)),
         ]
+        if self.count_held:
+            m.d.comb += self.held.eq(out_valid + (b_valid & b_last) + (a_valid & a_last)
+                                     + sum(valid & flags["last"] for valid, flags in stages))
         with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)
-        # The counter adds the accepted beat's count a cycle later, from a register: neither the population count
-        # (GEMV) nor the counter's wide addition then sits behind the handshake or the other.
-        counted, count = Signal(), Signal.like(beat_nnz, name="count")
-        m.d.sync += [counted.eq(act_fire), count.eq(beat_nnz)]
-        with m.If(counted):
-            m.d.sync += self.nonzero_macs.eq(self.nonzero_macs + count)
+        with m.If(act_fire):
+            m.d.sync += self.nonzero_macs.eq(self.nonzero_macs + beat_nnz)
         return m
 
     def _any_invalid(self, weight_rows) -> object:
