@@ -25,6 +25,7 @@ from gen.manifest import LINT_WAIVERS, emit, source_digest
 from gen.presets import design
 
 from . import objcache
+from .coverage import COVERAGE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -163,7 +164,7 @@ def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
     run_dir.mkdir(parents=True, exist_ok=True)
     coverage_file = run_dir / "coverage.yml"
     coverage_file.unlink(missing_ok=True)
-    env = {"LOWBIT_MANIFEST": str(manifest_path), "LOWBIT_COVERAGE": str(coverage_file), **(env or {})}
+    env = {"LOWBIT_MANIFEST": str(manifest_path), COVERAGE_ENV: str(coverage_file), **(env or {})}
     results = runner.test(test_module=test_module, hdl_toplevel=manifest["top"], build_dir=build_dir,
                           test_dir=run_dir, testcase=testcase, seed=seed, waves=waves,
                           timescale=("1ns", "1ps"), extra_env=env,

@@ -12,14 +12,6 @@ from ..common.pipeline import staged_trees
 from ..common.tile import TileDoubleBuffer
 from .config import MacArrayConfig
 
-
-def sum_any(flags) -> object:
-    """The OR of ``flags`` (signals, or a constant 0 for a flag a configuration does not have)."""
-    out = flags[0]
-    for flag in flags[1:]:
-        out = out | flag
-    return out
-
 _CODE_PLUS, _CODE_INVALID, _CODE_MINUS = 0b01, 0b10, 0b11
 
 
@@ -200,7 +192,7 @@ class MacArray(wiring.Component):
         m.d.comb += [
             self.out.valid.eq(out_valid),
             self.out.payload.eq(out_data),
-            self.busy.eq(sum_any([a_valid, *(valid for valid, _ in stages), b_valid, out_valid, block_open])),
+            self.busy.eq(Cat(a_valid, *(valid for valid, _ in stages), b_valid, out_valid).any() | block_open),
         ]
         if self.count_held:
             m.d.comb += self.held.eq(out_valid + (b_valid & b_last) + (a_valid & a_last)
