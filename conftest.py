@@ -3,9 +3,6 @@ ones instead of finishing alone at the end; the functional coverage of the simul
 merged into ``build/report/coverage.{yml,md}`` at its end."""
 
 import time
-from pathlib import Path
-
-BUILD = Path(__file__).resolve().parent / "build"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -19,8 +16,9 @@ def pytest_sessionstart(session):
 def pytest_sessionfinish(session):
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller merges
         return
-    started = getattr(session.config, "stash_started", time.time())
-    runs = sorted(p for p in BUILD.glob("sim/*/*/runs/*/coverage.yml") if p.stat().st_mtime >= started)
+    from verif.runner import BUILD, coverage_runs
+
+    runs = coverage_runs(getattr(session.config, "stash_started", time.time()))
     if runs:
         from verif.coverage import merge_report
 

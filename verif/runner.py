@@ -125,6 +125,11 @@ def lint_wall(manifest_path: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+def coverage_runs(since: float) -> list[Path]:
+    """The coverage databases the simulator runs of :func:`run_bench` wrote at or after ``since`` (a time)."""
+    return sorted(p for p in BUILD.glob("sim/*/*/runs/*/coverage.yml") if p.stat().st_mtime >= since)
+
+
 def run_bench(manifest_path: Path, test_module: str, sim: str | None = None,
               testcase: str | list[str] | None = None, waves: bool | None = None,
               sources: list[Path] | None = None, build_args: list[str] = (), env: dict[str, str] | None = None,
