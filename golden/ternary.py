@@ -96,12 +96,14 @@ class StreamPlan:
     """The beats a GEMM becomes on the array's streams, in order, and the output beats it must produce.
 
     ``weight_beats``: list of arrays (``weight_stationary``: one row of C weight values; ``weight_streaming``:
-    a whole R x C tile). ``act_beats``: list of ``(data[R], first, last, tile_end)``. ``out_beats``: list of
-    ``C`` results. ``out_index``: the ``(token, column tile)`` of each output beat. ``nonzero_macs``: the
-    non-zero-weight MACs the array performs for this plan.
+    a whole R x C tile). ``weight_ends``: per weight beat of ``weight_streaming``, whether it is the last tile
+    of its block (the tiles that share one activation beat). ``act_beats``: list of ``(data[R], first, last,
+    tile_end)``. ``out_beats``: list of ``C`` results. ``out_index``: the ``(token, column tile)`` of each
+    output beat. ``nonzero_macs``: the non-zero-weight MACs the array performs for this plan.
     """
 
     weight_beats: list[np.ndarray] = field(default_factory=list)
+    weight_ends: list[bool] = field(default_factory=list)
     act_beats: list[tuple[np.ndarray, bool, bool, bool]] = field(default_factory=list)
     out_beats: list[np.ndarray] = field(default_factory=list)
     out_index: list[tuple[int, int]] = field(default_factory=list)
@@ -122,6 +124,7 @@ def stream_plan(
     dataflow: str = "weight_stationary",
     max_tokens: int = 1,
     acc_bits: int | None = None,
+    block_tiles: int = 1,
 ) -> StreamPlan:
     """Cut ``Y = X @ W`` into the array's beats (spec: ``ternary_mac.md``, "Dataflows and K larger than R").
 
@@ -129,8 +132,9 @@ def stream_plan(
     caller (``out_beats`` keep all ``cols`` lanes). ``weight_stationary`` loops column tile, token block of up
     to ``max_tokens`` tokens, then k-tile: each k-tile's weights load once per token block and every token of
     the block streams through; ``first`` marks k-tile 0, ``last`` the final k-tile, ``tile_end`` the last
-    token of the block. ``weight_streaming`` loops token, column tile, k-tile, pairing one R x C weight tile
-    with each activation beat.
+    token of the block. ``weight_streaming`` loops token, block of up to ``block_tiles`` column tiles, k-tile,
+    then the column tiles of the block: each activation beat is followed by the R x C weight tiles of the block
+    that use it (one with ``block_tiles = 1``, the MAC array's pairing), the last flagged in ``weight_ends``.
     """
     x = np.asarray(x, dtype=np.int64)
     w = np.asarray(w, dtype=np.int64)
@@ -162,14 +166,20 @@ def stream_plan(
                     plan.out_beats.append(y[t, j * cols : (j + 1) * cols])
                     plan.out_index.append((t, j))
     elif dataflow == "weight_streaming":
+        if block_tiles < 1:
+            raise ValueError(f"block_tiles must be at least 1, got {block_tiles}")
         for t in range(t_total):
-            for j in range(n_tiles):
+            for j0 in range(0, n_tiles, block_tiles):
+                block = range(j0, min(j0 + block_tiles, n_tiles))
                 for i in range(k_tiles):
-                    plan.weight_beats.append(tile(i, j))
                     plan.act_beats.append((xp[t, i * rows : (i + 1) * rows], i == 0, i == k_tiles - 1, False))
-                    plan.nonzero_macs += int(np.count_nonzero(tile(i, j)))
-                plan.out_beats.append(y[t, j * cols : (j + 1) * cols])
-                plan.out_index.append((t, j))
+                    for j in block:
+                        plan.weight_beats.append(tile(i, j))
+                        plan.weight_ends.append(j == block[-1])
+                        plan.nonzero_macs += int(np.count_nonzero(tile(i, j)))
+                for j in block:
+                    plan.out_beats.append(y[t, j * cols : (j + 1) * cols])
+                    plan.out_index.append((t, j))
     else:
         raise ValueError(f"dataflow must be 'weight_stationary' or 'weight_streaming', got {dataflow!r}")
     return plan

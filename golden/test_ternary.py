@@ -73,7 +73,8 @@ def test_stream_plan_reassembles_the_gemm(t, k, n, rows, cols, max_tokens, dataf
     rng = np.random.default_rng(seed)
     x = rng.integers(-128, 128, size=(t, k))
     w = rng.integers(-1, 2, size=(k, n))
-    plan = ternary.stream_plan(x, w, rows, cols, dataflow, max_tokens)
+    # weight_streaming: max_tokens stands in for the block of column tiles sharing an activation beat
+    plan = ternary.stream_plan(x, w, rows, cols, dataflow, max_tokens, block_tiles=max_tokens)
     y = np.zeros((t, -(-n // cols) * cols), dtype=np.int64)
     seen = set()
     for (tok, j), beat in zip(plan.out_index, plan.out_beats, strict=True):
@@ -85,6 +86,19 @@ def test_stream_plan_reassembles_the_gemm(t, k, n, rows, cols, max_tokens, dataf
     k_tiles = -(-k // rows)
     if dataflow == "weight_stationary":
         assert sum(tile_end for *_, tile_end in plan.act_beats) * rows == len(plan.weight_beats)
+        assert sum(last for _, _, last, _ in plan.act_beats) == len(plan.out_beats)
     else:
-        assert len(plan.weight_beats) == len(plan.act_beats) == t * -(-n // cols) * k_tiles
-    assert sum(last for _, _, last, _ in plan.act_beats) == len(plan.out_beats)
+        n_tiles = -(-n // cols)
+        assert len(plan.weight_beats) == len(plan.weight_ends) == t * n_tiles * k_tiles
+        assert len(plan.act_beats) == t * -(-n_tiles // max_tokens) * k_tiles
+        assert sum(plan.weight_ends) == len(plan.act_beats)
+        # each activation beat's tiles follow it: tile (i, j) of a block pairs with the block's beat of k-tile i
+        beat = -1
+        for w_index, tile in enumerate(plan.weight_beats):
+            if w_index == 0 or plan.weight_ends[w_index - 1]:
+                beat += 1
+            i = beat % k_tiles
+            assert tile.shape == (rows, cols)
+            assert np.array_equal(plan.act_beats[beat][0][: max(0, min(rows, k - i * rows))],
+                                  x[(beat // k_tiles) // -(-n_tiles // max_tokens), i * rows : (i + 1) * rows])
+        assert len(plan.out_beats) == t * n_tiles

@@ -26,11 +26,12 @@ DENSITIES = [None, 0.5, 0.1]
 class Plan:
     """The beats of one GEMM on a block's streams, in order, and the output beats it must produce.
 
-    ``act_beats``: ``(data, first, last, tile_end)``; ``out_index``: the ``(token, column tile)`` of each
-    output beat; ``extra``: block-specific expectations (a MAC count, ...).
+    ``weight_beats``: arrays (a payload without other fields) or field dicts (``{"data": ..., "block_end":
+    ...}``); ``act_beats``: ``(data, first, last, tile_end)``; ``out_index``: the ``(token, column tile)`` of
+    each output beat; ``extra``: block-specific expectations (a MAC count, ...).
     """
 
-    weight_beats: list[np.ndarray]
+    weight_beats: list[np.ndarray | dict]
     act_beats: list[tuple[np.ndarray, bool, bool, bool]]
     out_beats: list[np.ndarray]
     out_index: list[tuple[int, int]]
@@ -97,7 +98,7 @@ def queue(bench: Bench, plan: Plan, context: str, scoreboard: Scoreboard | None 
     """Queue every input beat of ``plan`` on the drivers and its results on a scoreboard."""
     scoreboard = scoreboard or Scoreboard(f"{bench.manifest['preset']} out", bench.dut._log)
     for beat in plan.weight_beats:
-        bench["weights"].send_nowait({"": beat})
+        bench["weights"].send_nowait(beat if isinstance(beat, dict) else {"": beat})
     for data, first, last, end in plan.act_beats:
         bench["acts"].send_nowait({"data": data, "first": first, "last": last, "tile_end": end})
     for (token, col_tile), beat in zip(plan.out_index, plan.out_beats, strict=True):

@@ -15,7 +15,7 @@ from ..common.validate import check_choice, check_int
 
 WEIGHT_KINDS = ("int", "ternary")
 TERNARY_PACKINGS = ("planes", "base3")
-DATAFLOWS = ("weight_stationary",)
+DATAFLOWS = ("weight_stationary", "weight_streaming")
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,15 @@ class LutCoreConfig(GemmTileConfig):
     table_bits : int or None
         Store table entries rounded to this signed width (T-MAC's table quantization); ``None`` is exact.
         At most the exact entry width.
-    dataflow : "weight_stationary"
-        Weight indices held in the cells while tokens stream through (GEMM).
+    dataflow : "weight_stationary" | "weight_streaming"
+        GEMM: weight indices held in the cells (double-buffered tile) while tokens stream through. GEMV (batch-1
+        decode): one token's tables held while whole weight tiles stream through, one tile a beat.
     max_tokens : int, 1..1024
-        Accumulators per column (token block length).
+        Accumulators per column (token block length) in ``weight_stationary``; must be 1 in
+        ``weight_streaming``.
+    block_tiles : int, 1..1024
+        ``weight_streaming`` only (else 1): the weight tiles (column tiles) that share one activation beat's
+        tables, each with its own accumulator per column.
     max_k : int, k..2^24
         Longest reduction the default accumulator width must hold without overflow.
     acc_bits : int or None, 2..64
@@ -74,6 +79,7 @@ class LutCoreConfig(GemmTileConfig):
     table_bits: int | None = None
     dataflow: str = "weight_stationary"
     max_tokens: int = 16
+    block_tiles: int = 1
     max_k: int = 4096
     acc_bits: int | None = None
     tree_stages: int = 0
@@ -111,7 +117,15 @@ class LutCoreConfig(GemmTileConfig):
         if self.table_bits is not None:
             check_int(owner, "table_bits", self.table_bits, 2, self.exact_entry_bits,
                       why=f"(exact entries of g={self.g} act_bits={self.act_bits} activations need no more)")
-        check_int(owner, "max_tokens", self.max_tokens, 1, 1024)
+        if self.streaming:
+            check_int(owner, "max_tokens", self.max_tokens, 1, 1, why="for dataflow='weight_streaming'")
+            check_int(owner, "block_tiles", self.block_tiles, 1, 1024)
+            if self.bit_serial:
+                raise ValueError(f"{owner}.bit_serial must be false with dataflow='weight_streaming' (a weight "
+                                 "tile a cycle is what the GEMV dataflow is for)")
+        else:
+            check_int(owner, "max_tokens", self.max_tokens, 1, 1024)
+            check_int(owner, "block_tiles", self.block_tiles, 1, 1, why="for dataflow='weight_stationary'")
         check_int(owner, "max_k", self.max_k, self.k, 1 << 24, why=f"(at least one tile of k={self.k})")
         if self.acc_bits is not None:
             check_int(owner, "acc_bits", self.acc_bits, 2, 64)
@@ -120,6 +134,15 @@ class LutCoreConfig(GemmTileConfig):
                   why=f"(the column adder tree of {self.groups} groups and their carry count has {levels} levels)")
 
     # --- derived --------------------------------------------------------------------------------------------
+
+    @property
+    def streaming(self) -> bool:
+        return self.dataflow == "weight_streaming"
+
+    @property
+    def accumulators(self) -> int:
+        """Accumulators per column: one per token of a block, or per weight tile of a block (GEMV)."""
+        return self.block_tiles if self.streaming else self.max_tokens
 
     @property
     def base3(self) -> bool:
@@ -220,11 +243,20 @@ class LutCoreConfig(GemmTileConfig):
     # --- stream payloads ------------------------------------------------------------------------------------
 
     @property
-    def weight_layout(self) -> data.ArrayLayout:
-        """One beat per group of ``g`` weight rows: ``[t][c]`` (row ``t`` of the group, column ``c``) codes, or
+    def group_layout(self) -> data.ArrayLayout:
+        """The weights of one group of ``g`` rows: ``[t][c]`` (row ``t`` of the group, column ``c``) codes, or
         ``[c]`` base-3 group codes."""
         row = data.ArrayLayout(self.code_shape, self.n)
         return row if self.base3 else data.ArrayLayout(row, self.g)
+
+    @property
+    def weight_layout(self) -> data.Layout:
+        """``weight_stationary``: one beat per group (:attr:`group_layout`). ``weight_streaming``: a whole tile a
+        beat, ``{data: groups x group, block_end}``, ``block_end`` flagging the last tile of the block that shares
+        the current activation beat."""
+        if not self.streaming:
+            return self.group_layout
+        return data.StructLayout({"data": data.ArrayLayout(self.group_layout, self.groups), "block_end": 1})
 
     @property
     def act_lanes(self) -> int:
@@ -245,7 +277,8 @@ class LutCoreConfig(GemmTileConfig):
 
     @property
     def throughput(self) -> float:
-        """Activation beats per cycle in steady state."""
+        """Tiles (``k x n`` MAC blocks) per cycle in steady state: activation beats (``weight_stationary``) or
+        weight beats (``weight_streaming``)."""
         return 1.0 / self.cycles_per_token
 
     @property
@@ -260,6 +293,9 @@ class LutCoreConfig(GemmTileConfig):
         kind += "_b3" if self.base3 else ""
         serial = "_serial" if self.bit_serial else ""
         quant = f"_t{self.table_bits}" if self.table_bits is not None else ""
-        encoded = ("weight_kind", "ternary_packing", "g", "k", "n", "bit_serial", "table_bits")
+        flow = f"gemv_b{self.block_tiles}_" if self.streaming else ""
+        encoded = ("weight_kind", "ternary_packing", "g", "k", "n", "bit_serial", "table_bits", "dataflow",
+                   "block_tiles")
+        encoded += ("max_tokens",) if flow else ()  # one token is what weight_streaming means
         encoded += () if self.weight_kind == "ternary" else ("weight_bits",)
-        return unique_name(f"lut_{kind}_g{self.g}_{self.k}x{self.n}{serial}{quant}", self, encoded)
+        return unique_name(f"lut_{kind}_g{self.g}_{flow}{self.k}x{self.n}{serial}{quant}", self, encoded)

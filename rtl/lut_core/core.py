@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, signed
-from amaranth.lib import stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..common.accumulate import TokenAccumulators, token_counter
@@ -90,7 +90,8 @@ class LookupArray(Elaboratable):
 
 
 class LutCore(wiring.Component):
-    """LUT tensor core, weight-stationary: tables of each token built once and shared by ``n`` columns.
+    """LUT tensor core: tables of each token built once and shared by ``n`` columns (weight-stationary, GEMM)
+    or by a block of weight tiles streaming through (weight-streaming, GEMV).
 
     T-MAC (arXiv 2407.00088) and LUT Tensor Core (arXiv 2408.06003): for a group of ``g`` activations the dot
     product with one weight bit-plane takes one of ``2^g`` values; the precompute unit (:class:`TablePrecompute`,
@@ -117,14 +118,26 @@ class LutCore(wiring.Component):
     double buffer switches tiles when the lookup stage finishes the token flagged ``tile_end``. Tokens of a
     block select accumulators by position; a block longer than ``max_tokens`` sets ``error`` and wraps.
 
+    Weight-streaming dataflow (GEMV, batch-1 decode): an activation beat (one token's k-tile) builds the tables,
+    which stay in the table register while whole weight tiles stream through, one a beat (``{data: groups x
+    group, block_end}``), each looked up in the cycle it is taken. The tiles of a block (up to ``block_tiles``,
+    the column tiles that share the activation beat) select accumulators by position; the tile flagged
+    ``block_end`` releases the tables, and the next activation beat is taken in that same cycle, so a tile goes
+    through every cycle for any K. ``first``/``last`` of the activation beat apply to each tile of its block
+    (start from zero, emit); ``tile_end`` is ignored. A block longer than ``block_tiles`` sets ``error`` and
+    wraps.
+
     Decisions where the spec is silent: ternary code 0b10 and a base-3 magnitude above ``(3^g - 1)/2`` compute
-    as weight 0 and set ``error`` (sticky until reset); only the weight-stationary dataflow is built (GEMM, where
-    the table is shared by ``n`` columns and reused by every column; a GEMV engine would rebuild tables per token
-    and hold them while weight tiles stream).
+    as weight 0 and set ``error`` (sticky until reset). Weight-streaming: the block of tiles is delimited by the
+    weight stream (``block_end``), so the host decides per activation beat how many column tiles reuse its
+    tables; bit-serial lookups are not offered (a tile a cycle is the point of the dataflow); ``busy`` is high
+    while tables wait for their block.
 
     Attributes
     ----------
     weights : In(stream.Signature(config.weight_layout))
+        A group of ``g`` weight rows a beat (weight-stationary) or a whole tile and ``block_end``
+        (weight-streaming).
     acts : In(stream.Signature(config.act_layout))
         ``{data: k x signed(act_bits), first, last, tile_end}``.
     out : Out(stream.Signature(config.out_layout))
@@ -190,29 +203,60 @@ class LutCore(wiring.Component):
         advance = Signal()
         m.d.comb += advance.eq(~out_valid | self.out.ready)
 
-        tiles = TileDoubleBuffer(m, self.weights, cfg.weight_layout, cfg.groups, store=self._store, name="tile")
+        act_fire = Signal()
+        weight_error = Signal()
         m.submodules.precompute = pre = TablePrecompute(cfg.k, cfg.g, cfg.act_bits, cfg.entry_bits,
                                                          cfg.table_shift, "base3" if cfg.base3 else "half")
-        # Stage A: the table register (in `precompute`), held for the token's planes.
+        # Stage A: the table register (in `precompute`), held for the token's planes (weight-stationary) or for
+        # the block of weight tiles that use it (weight-streaming).
         a_valid, a_first, a_last, a_tile_end = Signal(), Signal(), Signal(), Signal()
         a_plane = Signal(range(max(cfg.planes, 2)))
-        act_fire = Signal()
-        token, block_overflow = token_counter(m, act_fire, self.acts.payload.tile_end, cfg.max_tokens)
-        a_token = Signal.like(token)
         a_plane_last = Signal()
         m.d.comb += a_plane_last.eq((a_plane == 0) if cfg.bit_serial else 1)
         a_plane_first = Signal()
         m.d.comb += a_plane_first.eq((a_plane == cfg.planes - 1) if cfg.bit_serial else 1)
-        lookup = LookupArray(cfg, pre.tables, tiles.active, {
-            "valid": a_valid, "first": a_first, "last": a_last, "token": a_token, "plane_first": a_plane_first,
+        a_done = Signal()  # stage A's work ends this cycle: its tables may be replaced
+        look_valid = Signal()  # a lookup happens this cycle
+
+        if cfg.streaming:
+            # The tile of the weight beat offered, as the cells keep it; it is looked up in the cycle it is taken.
+            tile = Signal(data.ArrayLayout(cfg.group_layout, cfg.groups), name="tile")
+            payload = self.weights.payload
+            weight_fire = Signal()
+            m.d.comb += [
+                # one assignment of the whole tile (per-group slices make an always block Icarus crawls through)
+                tile.eq(Cat(self._store(payload.data[grp]) for grp in range(cfg.groups))),
+                self.weights.ready.eq(advance & a_valid),
+                weight_fire.eq(self.weights.valid & self.weights.ready),
+                a_done.eq(weight_fire & payload.block_end),
+                self.acts.ready.eq(advance & (~a_valid | (self.weights.valid & payload.block_end))),
+                weight_error.eq(weight_fire & Cat(self._invalid(payload.data[grp], Const(grp, range(cfg.groups)))
+                                                  for grp in range(cfg.groups)).any()),
+                look_valid.eq(weight_fire),
+            ]
+            # A weight tile's position in its block selects its accumulators.
+            token, block_overflow = token_counter(m, weight_fire, payload.block_end, cfg.accumulators)
+            a_token = token
+            block_open = a_valid | (token != 0)
+        else:
+            tiles = TileDoubleBuffer(m, self.weights, cfg.weight_layout, cfg.groups, store=self._store, name="tile")
+            tile = tiles.active
+            token, block_overflow = token_counter(m, act_fire, self.acts.payload.tile_end, cfg.accumulators)
+            a_token = Signal.like(token)
+            m.d.comb += [
+                a_done.eq(a_valid & a_plane_last & advance),
+                tiles.release.eq(a_done & a_tile_end),
+                self.acts.ready.eq(advance & (~a_valid | a_plane_last) & tiles.next_valid),
+                weight_error.eq(tiles.fire & self._invalid(self.weights.payload, tiles.load_slot)),
+                look_valid.eq(a_valid),
+            ]
+            block_open = (token != 0) | tiles.holding
+        lookup = LookupArray(cfg, pre.tables, tile, {
+            "valid": look_valid, "first": a_first, "last": a_last, "token": a_token, "plane_first": a_plane_first,
             "plane_last": a_plane_last, "sum_x": pre.sum_x})
         lookup.count_held = self.count_held
         m.submodules.lookup = lookup
-        a_done = Signal()
         m.d.comb += [
-            a_done.eq(a_valid & a_plane_last & advance),
-            tiles.release.eq(a_done & a_tile_end),
-            self.acts.ready.eq(advance & (~a_valid | a_plane_last) & tiles.next_valid),
             act_fire.eq(self.acts.valid & self.acts.ready),
             pre.acts.eq(self.acts.payload.data),
             pre.load.eq(act_fire),
@@ -221,8 +265,9 @@ class LutCore(wiring.Component):
         ]
         with m.If(advance):
             with m.If(act_fire):
-                m.d.sync += [a_valid.eq(1), a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last),
-                             a_tile_end.eq(self.acts.payload.tile_end), a_token.eq(token)]
+                m.d.sync += [a_valid.eq(1), a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last)]
+                if not cfg.streaming:
+                    m.d.sync += [a_tile_end.eq(self.acts.payload.tile_end), a_token.eq(token)]
                 if cfg.bit_serial:
                     m.d.sync += a_plane.eq(cfg.planes - 1)
             with m.Elif(a_done):
@@ -246,7 +291,7 @@ class LutCore(wiring.Component):
         d_bound = self._d_bound()
         d_shape = signed(max(d_bound.bit_length() + 1, 2))
         acc_shape = signed(cfg.acc_width + 1)  # D = 2 Y
-        accs = TokenAccumulators(m, acc_shape, n, cfg.max_tokens)
+        accs = TokenAccumulators(m, acc_shape, n, cfg.accumulators)
         c_valid, c_last = Signal(), Signal()
         c_token = Signal.like(token)
         c_d = [Signal(d_shape, name=f"tile_d_{c}", reset_less=True) for c in range(n)]
@@ -278,13 +323,14 @@ class LutCore(wiring.Component):
         m.d.comb += [
             self.out.valid.eq(out_valid),
             self.out.payload.eq(out_data),
-            self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | out_valid | (token != 0)
-                         | tiles.holding),
+            self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | out_valid | block_open),
         ]
         if self.count_held:
-            m.d.comb += self.held.eq((a_valid & a_last) + lookup.stages_held + (b_valid & b_last & b_plane_last)
+            # weight-streaming: the tables alone owe nothing; each weight tile looked up against a `last` beat does
+            a_held = 0 if cfg.streaming else a_valid & a_last
+            m.d.comb += self.held.eq(a_held + lookup.stages_held + (b_valid & b_last & b_plane_last)
                                      + (c_valid & c_last) + out_valid)
-        with m.If((tiles.fire & self._invalid(self.weights.payload, tiles.load_slot)) | block_overflow):
+        with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)
         return m
 

@@ -46,8 +46,10 @@ class Comparison:
 
 def _warm_shape(cfg: dict[str, Any]) -> tuple[int, int, int]:
     """(T, K, N) of the warm-up: one weight tile against a full token block, so that every accumulator holds a
-    value before the window opens (in four-state simulation an unwritten register is X)."""
-    return cfg["max_tokens"], cfg.get("rows", cfg.get("k")), cfg.get("cols", cfg.get("n"))
+    value before the window opens (in four-state simulation an unwritten register is X); a weight-streaming LUT
+    core's block of column tiles has an accumulator row per tile."""
+    return (cfg["max_tokens"], cfg.get("rows", cfg.get("k")),
+            cfg.get("cols", cfg.get("n")) * cfg.get("block_tiles", 1))
 
 
 def _gemm_random(t: int, k: int, n: int, sparsity: float, seed: int = 1) -> Callable:
@@ -173,6 +175,15 @@ def comparisons(model: Path | None, quick: bool = False, sparsities: tuple[float
                    ("mac-ternary-gemv-16x16", "mac-int8-gemv-16x16"), gemm_stimuli(2, 64, 32)),
         Comparison("lut-core", "LUT tensor core against both MAC arrays at 256 MACs a cycle, GEMM",
                    ("lut-ternary-16x16", "mac-ternary-16x16", "mac-int8-16x16"), gemm_stimuli(16, 32, 16)),
+        Comparison("lut-core-base3", "LUT tensor core with base-3 pairs (g = 2) against both MAC arrays and the "
+                   "two-plane g = 4 core, GEMM",
+                   ("lut-ternary-base3-g2-16x16", "mac-ternary-16x16", "mac-int8-16x16", "lut-ternary-16x16"),
+                   gemm_stimuli(16, 32, 16)),
+        Comparison("lut-gemv", "LUT tensor core GEMV (ternary, base 3, g = 2, one accumulator a column) against "
+                   "both MAC GEMVs at 256 weights a cycle and against the two-plane g = 4 GEMV, with one accumulator a "
+                   "column and with blocks of up to four column tiles sharing an activation beat (two at N = 32)",
+                   ("lut-ternary-base3-g2-gemv-16x16", "mac-ternary-gemv-16x16", "mac-int8-gemv-16x16",
+                    "lut-ternary-gemv-16x16", "lut-ternary-gemv-b4-16x16"), gemm_stimuli(2, 64, 32)),
     ]
     for fmt in ("e4m3", "e5m2", "bf16", "fp16", "fp32"):
         result.append(Comparison(f"lmul-{fmt}", f"L-Mul against the exact multiplier, {fmt}",

@@ -72,7 +72,9 @@ class StreamProperties(wiring.Component):
     the payload unchanged in the next cycle. Asserted of each of the block's sources: the same two rules.
 
     ``completes`` (optional) names, for the block's one sink whose beats produce outputs, which accepted beats
-    produce one output beat each (every beat of a multiplier, a ``last`` beat of a dot unit or array). The proof
+    produce one output beat each (every beat of a multiplier, a ``last`` beat of a dot unit or array); a third
+    item ``(other sink, flag)`` restricts them to the beats taken after an accepted beat of the other sink that
+    had the flag (a weight-streaming LUT core's weight tiles after a ``last`` activation beat). The proof
     then counts the beats owed, ``owed``: accepted completing beats minus output beats. Asserted: no output beat
     without a beat owed (nothing duplicated), ``owed`` never above ``capacity`` and, where the block has a
     ``busy`` port, ``busy`` high whenever a beat is owed (nothing held unannounced). Where the block counts
@@ -128,11 +130,17 @@ class StreamProperties(wiring.Component):
 
         self.after_reset = after_reset
         if self.completes is not None:
-            sink_name, flag = self.completes
+            sink_name, flag, *after = self.completes
             sink = getattr(dut, sink_name)
             (source_name,) = self.sources
             source = getattr(dut, source_name)
             done = sink.valid & sink.ready & (getattr(sink.payload, flag) if flag else 1)
+            for other_name, other_flag in after:
+                other = getattr(dut, other_name)
+                flagged = Signal(name=f"{other_name}_{other_flag}_seen")  # the flag of the latest beat taken
+                with m.If(other.valid & other.ready):
+                    m.d.sync += flagged.eq(getattr(other.payload, other_flag))
+                done = done & flagged
             emitted = source.valid & source.ready
             owed = Signal(range(self.capacity + 2))
             m.d.sync += owed.eq(owed + done - emitted)

@@ -12,7 +12,7 @@ from verif.bench import Bench
 
 TIMEOUT = {"timeout_time": 20, "timeout_unit": "ms"}
 #: What raises ``error``: an invalid ternary code (2-bit planes) or base-3 magnitude; a token block longer than
-#: ``max_tokens``.
+#: ``max_tokens`` (GEMV: a block of weight tiles longer than ``block_tiles``).
 ERRORS = ("invalid_code", "block_over_max_tokens")
 
 
@@ -62,8 +62,14 @@ def group_beats(cfg: dict, rows: np.ndarray) -> list[np.ndarray]:
     return beats
 
 
+def streaming(cfg: dict) -> bool:
+    return cfg["dataflow"] == "weight_streaming"
+
+
 def plan_gemm(bench: Bench, x: np.ndarray, w: np.ndarray) -> gemm.Plan:
-    """Cut ``X @ W`` into beats (K and N padded to whole tiles) with golden results from ``golden.lut``."""
+    """Cut ``X @ W`` into beats (K and N padded to whole tiles) with golden results from ``golden.lut``.
+    Weight-stationary: a beat per group of ``g`` weight rows; weight-streaming: a whole tile a beat (its groups),
+    flagged ``block_end`` on the last tile that uses the activation beat before it."""
     cfg = bench.config
     k, n = cfg["k"], cfg["n"]
     t_total, k_total = x.shape
@@ -72,13 +78,31 @@ def plan_gemm(bench: Bench, x: np.ndarray, w: np.ndarray) -> gemm.Plan:
     xp[:, :k_total] = x
     wp = np.full((kp, np_), 1 if is_binary(cfg) else 0, dtype=np.int64)
     wp[: w.shape[0], : w.shape[1]] = w
-    rows = ternary.stream_plan(xp, wp, k, n, "weight_stationary", cfg["max_tokens"])
+    rows = ternary.stream_plan(xp, wp, k, n, cfg["dataflow"], cfg["max_tokens"], block_tiles=cfg["block_tiles"])
     y = lut.lut_matmul(xp, wp, acc_bits=bench.derived["acc_width"], k_tile=k, **mode(cfg))
-    weight_beats = []
-    for start in range(0, len(rows.weight_beats), k):
-        weight_beats += group_beats(cfg, np.array(rows.weight_beats[start : start + k]))
+    if streaming(cfg):
+        weight_beats = [{"data": np.stack(group_beats(cfg, tile)), "block_end": end}
+                        for tile, end in zip(rows.weight_beats, rows.weight_ends, strict=True)]
+    else:
+        weight_beats = []
+        for start in range(0, len(rows.weight_beats), k):
+            weight_beats += group_beats(cfg, np.array(rows.weight_beats[start : start + k]))
     out_beats = [y[t, j * n : (j + 1) * n] for t, j in rows.out_index]
     return gemm.Plan(weight_beats, rows.act_beats, out_beats, rows.out_index)
+
+
+def group_beat(cfg: dict, plan: gemm.Plan, grp: int) -> np.ndarray:
+    """A copy of the first weight tile's group ``grp`` (its own beat, or a part of a weight-streaming beat)."""
+    return (plan.weight_beats[0]["data"][grp] if streaming(cfg) else plan.weight_beats[grp]).copy()
+
+
+def set_group_beat(cfg: dict, plan: gemm.Plan, grp: int, beat: np.ndarray) -> None:
+    if streaming(cfg):
+        tile = plan.weight_beats[0]["data"].copy()
+        tile[grp] = beat
+        plan.weight_beats[0] = {**plan.weight_beats[0], "data": tile}
+    else:
+        plan.weight_beats[grp] = beat
 
 
 async def run_plan(bench: Bench, plan: gemm.Plan, context: str, stall_in: float = 0.0, stall_out: float = 0.0,
@@ -126,18 +150,25 @@ async def directed_weights_and_extreme_acts(dut):
 
 @cocotb.test(**TIMEOUT)
 async def throughput_and_latency(dut):
-    """With a token block long enough to cover a tile load, a token is accepted every ``cycles_per_token``
-    cycles without a bubble across tiles; the first result comes ``latency`` cycles after its ``last`` beat."""
+    """Weight-stationary: with a token block long enough to cover a tile load, a token is accepted every
+    ``cycles_per_token`` cycles without a bubble across tiles. Weight-streaming: a weight tile is taken every
+    cycle, across activation beats, blocks and outputs. Either way the first result comes ``latency`` cycles
+    after its ``last`` activation beat."""
     bench = await Bench.start(dut)
     cfg, derived = bench.config, bench.derived
     cpt = round(1 / bench.manifest["throughput"])
     groups = -(-cfg["k"] // cfg["g"])
     t = cfg["max_tokens"]
-    transfers = bench.watch_transfers("acts", "out")
+    transfers = bench.watch_transfers("acts", "weights", "out")
     x, w = gemm.random_acts(bench, t, 6 * cfg["k"]), random_weights(bench, 6 * cfg["k"], 2 * cfg["n"])
     plan = await run_gemm(bench, x, w)
     accepted, outs = transfers["acts"], transfers["out"]
-    if t * cpt >= groups:
+    if streaming(cfg):
+        taken = transfers["weights"]
+        span = taken[-1] - taken[0]
+        assert span == len(plan.weight_beats) - 1, \
+            f"{len(plan.weight_beats)} weight tiles spanned {span} cycles, expected {len(plan.weight_beats) - 1}"
+    elif t * cpt >= groups:
         span = accepted[-1] - accepted[0]
         assert span == (len(plan.act_beats) - 1) * cpt, \
             f"{len(plan.act_beats)} beats spanned {span} cycles, expected {(len(plan.act_beats) - 1) * cpt}"
@@ -182,9 +213,9 @@ async def invalid_code_sets_sticky_error(dut):
     if cfg["ternary_packing"] == "planes" and k % g:
         # A row that only pads the last group is ignored, whatever its code.
         plan = plan_gemm(bench, x, w)
-        beat = plan.weight_beats[groups - 1].copy()
+        beat = group_beat(cfg, plan, groups - 1)
         beat[g - 1, int(bench.rng.integers(n))] = ternary.INVALID_TERNARY_CODE
-        plan.weight_beats[groups - 1] = beat
+        set_group_beat(cfg, plan, groups - 1, beat)
         await run_plan(bench, plan, "invalid code in a padding row", 0.2, 0.2)
     row, col = int(bench.rng.integers(k)), int(bench.rng.integers(n))
     grp = row // cfg["g"]
@@ -193,12 +224,12 @@ async def invalid_code_sets_sticky_error(dut):
     else:
         w[row, col] = 0
     plan = plan_gemm(bench, x, w)
-    beat = plan.weight_beats[grp].copy()
+    beat = group_beat(cfg, plan, grp)
     if cfg["ternary_packing"] == "base3":
         beat[col] = lut.base3_magnitude_max(cfg["g"]) + 1
     else:
         beat[row % cfg["g"], col] = ternary.INVALID_TERNARY_CODE
-    plan.weight_beats[grp] = beat
+    set_group_beat(cfg, plan, grp, beat)
     await run_plan(bench, plan, "invalid code", 0.2, 0.2, expect_error=True)
     assert await bench.sample(dut.error) == 1, "an invalid code did not set error"
     cover_error("invalid_code")
@@ -226,7 +257,8 @@ async def reduction_of_max_k_extremes(dut):
 
 @cocotb.test(**TIMEOUT)
 async def busy_and_block_overflow(dut):
-    """``busy`` is high while work is in flight; a token block longer than ``max_tokens`` sets ``error``."""
+    """``busy`` is high while work is in flight; a token block longer than ``max_tokens`` (GEMV: more weight
+    tiles against one activation beat than ``block_tiles``) sets ``error``."""
     bench = await Bench.start(dut)
     cfg = bench.config
     k, n, mt = cfg["k"], cfg["n"], cfg["max_tokens"]
@@ -241,11 +273,21 @@ async def busy_and_block_overflow(dut):
     await bench.assert_quiet()
     assert await bench.sample(dut.busy) == 0
     bench["out"].stall(bench.rng, 0.0)
-    for beat in group_beats(cfg, np.full((k, n), 1 if is_binary(cfg) else 0)):
-        bench["weights"].send_nowait({"": beat})
-    for _ in range(mt + 1):  # one beat too many before tile_end
+    zero_tile = group_beats(cfg, np.full((k, n), 1 if is_binary(cfg) else 0))
+    if streaming(cfg):
+        # one activation beat, then one weight tile more than a block holds before block_end
+        limit = cfg["block_tiles"]
         bench["acts"].send_nowait({"data": np.zeros(k, dtype=np.int64), "first": 1, "last": 0, "tile_end": 0})
-    await ClockCycles(dut.clk, k + (mt + 2) * cfg["weight_bits"] + 10)
-    assert await bench.sample(dut.error) == 1, "a token block longer than max_tokens did not set error"
+        for _ in range(limit + 1):
+            bench["weights"].send_nowait({"data": np.stack(zero_tile), "block_end": 0})
+    else:
+        limit = mt
+        for beat in zero_tile:
+            bench["weights"].send_nowait({"": beat})
+        for _ in range(mt + 1):  # one beat too many before tile_end
+            bench["acts"].send_nowait({"data": np.zeros(k, dtype=np.int64), "first": 1, "last": 0, "tile_end": 0})
+    await ClockCycles(dut.clk, k + (limit + 2) * cfg["weight_bits"] + 10)
+    assert await bench.sample(dut.error) == 1, "a block longer than its accumulators did not set error"
     cover_error("block_over_max_tokens")
-    gemm.cover_token_block(bench, mt + 1)
+    if not streaming(cfg):
+        gemm.cover_token_block(bench, mt + 1)

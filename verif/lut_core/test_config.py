@@ -43,3 +43,17 @@ def test_config_and_golden_agree_on_every_width(kind, bits, zp):
         assert cfg.safe_acc_bits == lut.acc_bits_for(300, act_bits, kind, bits, zp) + (2 if table_bits else 0)
     b3 = config(ternary_packing="base3", g=4)
     assert (b3.base3_max, b3.code_shape.width - 1) == (lut.base3_magnitude_max(4), lut.base3_mag_bits(4))
+
+
+def test_weight_streaming_settings():
+    gemv = config(dataflow="weight_streaming", max_tokens=1, block_tiles=4, k=10, g=4)
+    assert (gemv.accumulators, gemv.latency, gemv.throughput, gemv.ops_per_cycle) == (4, 4, 1.0, 160)
+    assert gemv.weight_layout.size == 3 * gemv.group_layout.size + 1  # three groups and block_end
+    assert config().weight_layout == config().group_layout
+    assert "gemv_b4" in gemv.top_name and "gemv" not in config().top_name
+    with pytest.raises(ValueError, match=r"max_tokens must be .*dataflow='weight_streaming'"):
+        config(dataflow="weight_streaming")
+    with pytest.raises(ValueError, match=r"block_tiles must be .*dataflow='weight_stationary'"):
+        config(block_tiles=2)
+    with pytest.raises(ValueError, match="bit_serial must be false with dataflow='weight_streaming'"):
+        config(dataflow="weight_streaming", max_tokens=1, weight_kind="int", weight_bits=4, bit_serial=True)

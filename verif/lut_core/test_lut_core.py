@@ -6,6 +6,7 @@ import pytest
 from verif.runner import bench_cases, emit_design, run_bench, simulators
 
 SMALL = {"k": 8, "n": 4, "max_tokens": 4, "max_k": 64}
+GEMV = {"k": 8, "n": 4, "max_k": 64}
 DESIGNS = [
     ("lut-ternary-16x16", SMALL),
     ("lut-ternary-16x16", {**SMALL, "bit_serial": True, "n": 3}),
@@ -26,6 +27,10 @@ DESIGNS = [
     ("lut-int2-serial-4x64", {"max_k": 64, "max_tokens": 2}),
     ("lut-ternary-16x16", {**SMALL, "k": 12, "g": 2, "tree_stages": 3}),
     ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 3, "k": 9, "g": 3, "tree_stages": 1}),
+    ("lut-ternary-gemv-16x16", {**GEMV, "k": 7, "g": 3, "n": 3}),
+    ("lut-ternary-gemv-b4-16x16", {**GEMV, "block_tiles": 3, "tree_stages": 1}),
+    ("lut-binary-gemv-16x16", {**GEMV, "k": 6, "g": 2, "block_tiles": 2}),
+    ("lut-ternary-base3-g2-gemv-16x16", {**GEMV, "k": 5, "block_tiles": 2}),
 ]
 
 
