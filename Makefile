@@ -72,7 +72,8 @@ report: $(STAMP)
 	$(BIN)/python -m golden.slt_study $(if $(wildcard $(MODEL_WHEEL)),--model $(MODEL_WHEEL),)
 	$(BIN)/python -m synth report
 
-## bench: a long GEMM through the 16x16 array in simulation: utilization and simulated cycles per second
+## bench: a long GEMM through the 16x16 MAC array and long GEMVs through the GEMV datapaths in simulation:
+## utilization and simulated cycles per second (SIM=verilator|icarus picks one simulator)
 bench: $(STAMP)
 	$(BIN)/python -m verif.perf $(if $(SIM),--sim $(SIM),)
 
