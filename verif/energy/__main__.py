@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-delays", action="store_true",
                         help="simulate the netlists with the cell models' delays (Icarus), glitches included")
     parser.add_argument("--sparsities", default=",".join(f"{s:g}" for s in SPARSITIES),
-                        help="weight sparsities of the random stimuli (default: the spec's)")
+                        help="weight sparsities of the random stimuli (default: the spec's; empty: none, the real "
+                        "data and the stimuli without a sparsity only)")
     parser.add_argument("--report-only", action="store_true",
                         help="measure nothing: rewrite the Markdown, plots and proxy check from OUT/summary.json")
     parser.add_argument("--jobs", type=int, default=2)
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        sparsities = tuple(float(v) for v in args.sparsities.split(","))
+        sparsities = tuple(float(v) for v in args.sparsities.split(",") if v.strip())
         if not all(0.0 <= v < 1.0 for v in sparsities):
             raise ValueError
     except ValueError:

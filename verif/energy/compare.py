@@ -76,6 +76,26 @@ def _gemm_real(layer: Callable[[], stim.RealLayer], t: int, k: int, n: int) -> C
     return make
 
 
+def _gemm_codes_random(t: int, k: int, n: int, seed: int = 1) -> Callable:
+    """Unsigned 4-bit weights, uniform in 0..15, the same for every design (the int8 array takes them as they are)."""
+    def make(cfg: dict[str, Any]):
+        rng = np.random.default_rng(seed)
+        wt, wk, wn = _warm_shape(cfg)
+        return ({"x": stim.random_acts(rng, (t, k), cfg["act_bits"]), "w": rng.integers(0, 16, size=(k, n))},
+                {"x": stim.random_acts(rng, (wt, wk), cfg["act_bits"]), "w": rng.integers(0, 16, size=(wk, wn))})
+    return make
+
+
+def _gemm_codes_real(layer: Callable[[], stim.RealLayer], t: int, k: int, n: int) -> Callable:
+    """As :func:`_gemm_real`, with the layer's Q4_1 codes as the weights of every design."""
+    def make(cfg: dict[str, Any]):
+        real = layer()
+        w, x = real.q4_1_codes(), real.acts(cfg["act_bits"])
+        wt, wk, wn = _warm_shape(cfg)
+        return {"x": x[t:2 * t, :k], "w": w[:k, :n]}, {"x": x[:wt, k:k + wk], "w": w[k:k + wk, n:n + wn]}
+    return make
+
+
 def _fp_format(cfg: dict[str, Any]) -> FloatFormat:
     return FloatFormat(cfg["exp_bits"], cfg["man_bits"], has_inf=not cfg["finite_only"])
 
@@ -185,6 +205,12 @@ def comparisons(model: Path | None, quick: bool = False, sparsities: tuple[float
                    ("lut-ternary-base3-g2-gemv-16x16", "mac-ternary-gemv-16x16", "mac-int8-gemv-16x16",
                     "lut-ternary-gemv-16x16", "lut-ternary-gemv-b4-16x16"), gemm_stimuli(2, 64, 32)),
     ]
+    codes = [Stimulus("random codes, uniform 0..15", None, _gemm_codes_random(2, 64, 32))]
+    if layer:
+        codes.append(Stimulus(f"{real_label} Q4_1 codes [64 x 32], 2 tokens", None, _gemm_codes_real(layer, 2, 64, 32)))
+    result.append(Comparison("lut-uint4-gemv", "LUT tensor core GEMV with unsigned 4-bit weights (Q4_1 codes, four "
+                             "bit-planes) against the int8 MAC GEMV on the same weights, 256 weights a cycle",
+                             ("lut-uint4-gemv-16x16", "mac-int8-gemv-16x16"), tuple(codes)))
     for fmt in ("e4m3", "e5m2", "bf16", "fp16", "fp32"):
         result.append(Comparison(f"lmul-{fmt}", f"L-Mul against the exact multiplier, {fmt}",
                                  (f"lmul-{fmt}", f"fpmul-{fmt}"), pair_stimuli(512)))

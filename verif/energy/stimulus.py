@@ -81,6 +81,16 @@ class RealLayer:
     def acts(self, act_bits: int) -> np.ndarray:
         return quantize_acts_absmax(self.x, act_bits)[0].astype(np.int64)
 
+    def q4_1_codes(self) -> np.ndarray:
+        """Unsigned 4-bit codes (in x out) by Q4_1's quantizer per block of 32 inputs (llama.cpp
+        ``quantize_row_q4_1_ref``: ``d = (max - min) / 15``, ``q = round((w - min) / d)``), which gives the
+        file's own codes back from its dequantized weights up to ties."""
+        k, n = self.w.shape
+        blocks = self.w[: k - k % 32].reshape(-1, 32, n)
+        lo, hi = blocks.min(axis=1, keepdims=True), blocks.max(axis=1, keepdims=True)
+        d = np.where(hi > lo, (hi - lo) / 15, 1.0)
+        return np.clip(np.rint((blocks - lo) / d), 0, 15).reshape(-1, n).astype(np.int64)
+
 
 def tokenize(vocab: list[str], text: str) -> list[int]:
     """Greedy longest match of ``text`` on a byte-level BPE vocabulary (``Ġ`` marks a leading space)."""
