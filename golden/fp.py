@@ -149,7 +149,11 @@ def round_to_format(x: np.ndarray, f: FloatFormat) -> np.ndarray:
     wide = rounded.astype(np.float64)
     bits = np.where(~np.isfinite(wide) | (np.abs(wide) > f.max_finite), -1, bits)
     if via_float32:
-        bits = np.where(source.astype(np.float64) == x, bits, round_generic(x, f))
+        inexact = source.astype(np.float64) != x
+        if inexact.any():  # only those take the slower generic rounding
+            if bits.ndim == 0:
+                return round_generic(x, f)
+            bits[inexact] = round_generic(x[inexact], f)
     return bits
 
 

@@ -38,9 +38,14 @@ def model_main(argv: list[str]) -> int:
                         "build/models/, where `make model` downloads it)")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "model")
     parser.add_argument("--port", help="run on the board at this serial device instead of in simulation")
+    parser.add_argument("--report-only", action="store_true", help="run nothing: refresh every summary's rates "
+                        "from the synthesis and energy reports, rewrite build/model/summary.md and roofline.png")
     parser.add_argument("--manifest", type=Path, help="with --port: the bitstream's manifest.json (default "
                         "build/board/ulx3s-85f/<preset>/manifest.json)")
     args = parser.parse_args(argv)
+    if args.report_only:
+        print("\n".join(map(str, model.report(args.out))))
+        return 0
     if args.tokens < 1:
         parser.error(f"--tokens must be at least 1, got {args.tokens}")
     if not args.wheel.exists():

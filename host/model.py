@@ -187,7 +187,7 @@ class HardwareKernel:
 
     def __init__(self, datapath: GemvDatapath, backend: Replay | BoardLink) -> None:
         self.datapath, self.backend = datapath, backend
-        self.layers: dict[str, tuple[Layer, Path]] = {}
+        self.layers: dict[str, tuple[Layer, Path | np.ndarray]] = {}
         self.tally = Tally()
 
     def __call__(self, name: str, form: str, codes: np.ndarray, acts: np.ndarray) -> np.ndarray:
@@ -277,8 +277,6 @@ def run(wheel: Path, manifest_path: Path, prompt: str = PROMPT, tokens: int = 4,
     passes = max(tally.token_passes, 1)
     cycles = sum(tally.cycles.values())
     beats = sum(tally.weight_beats.values())
-    clock, clock_source = _fpga_clock(manifest["preset"], synth_root)
-    pj, energy_source = _energy_per_mac(manifest["preset"], energy_root)
     per_token = cycles / passes
     macs = sum(tally.macs.values()) / passes
     weight_bits = manifest["streams"][0]["payload"]["width"]
@@ -297,14 +295,26 @@ def run(wheel: Path, manifest_path: Path, prompt: str = PROMPT, tokens: int = 4,
         "hardware_macs_per_token": round(macs),
         "host_macs_per_token": {k: round(v / passes) for k, v in tally.host_macs.items()},
         "weight_bytes_per_token": round(beats / passes * weight_bits / 8),
-        "clock_mhz": clock, "clock_source": clock_source,
-        "tokens_per_s": round(clock * 1e6 / per_token, 3) if clock and per_token else None,
-        "pj_per_mac": pj, "energy_source": energy_source,
-        "joules_per_token": round(pj * 1e-12 * macs, 9) if pj else None,
         "wall_s": round(time.monotonic() - started, 1),
         # the hardware run's token rate by the wall clock: a board's link-bound rate, or the simulation's speed
         "wall_tokens_per_s": round(kernel.tally.token_passes / hardware_s, 4),
     }
+    return rates(summary, synth_root, energy_root)
+
+
+def rates(summary: dict[str, Any], synth_root: Path = ROOT / "build" / "synth",
+          energy_root: Path = ROOT / "build" / "energy") -> dict[str, Any]:
+    """``summary`` with its rates from the reports as they are now: tokens/s at the fpga flow's Fmax, J/token
+    from the energy flow's pJ per MAC, and the memory roofline."""
+    clock, clock_source = _fpga_clock(summary["preset"], synth_root)
+    pj, energy_source = _energy_per_mac(summary["preset"], energy_root)
+    per_token = summary["cycles_per_token"]
+    summary.update({
+        "clock_mhz": clock, "clock_source": clock_source,
+        "tokens_per_s": round(clock * 1e6 / per_token, 3) if clock and per_token else None,
+        "pj_per_mac": pj, "energy_source": energy_source,
+        "joules_per_token": round(pj * 1e-12 * summary["hardware_macs_per_token"], 9) if pj else None,
+    })
     summary["roofline"] = roofline(summary)
     return summary
 
@@ -331,15 +341,19 @@ def roofline(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def report(out_root: Path) -> list[Path]:
-    """``summary.md`` and ``roofline.png`` in ``out_root`` from every ``<preset>/summary.json`` under it."""
-    runs = [json.loads(p.read_text()) for p in sorted(out_root.glob("*/summary.json"))]
+    """``summary.md`` and ``roofline.png`` in ``out_root`` from every ``<preset>/summary.json`` under it, each
+    summary's rates refreshed from the synthesis and energy reports as they are now (and written back)."""
+    runs = []
+    for path in sorted(out_root.glob("*/summary.json")):
+        runs.append(rates(json.loads(path.read_text())))
+        path.write_text(json.dumps(runs[-1], indent=2) + "\n")
     if not runs:
         return []
     lines = ["# SmolLM2-135M through the GEMV datapaths", "",
              "Every linear layer's integer GEMV on the preset in simulation (the fast replay), the rest on the host; "
              "tokens/s at the fpga flow's Fmax, J/token from the energy flow's pJ per MAC (hardware GEMVs only).", "",
              "| preset | form | text | exact | cycles/token | utilization | Fmax MHz | tokens/s | "
-             + " | ".join(f"tokens/s, {m}" for m in MEMORIES) + " | pJ/MAC | J/token |",
+             + " | ".join(f"tokens/s, {m}" for m in MEMORIES) + " | pJ/MAC | mJ/token (datapath) |",
              "|" + " --- |" * (10 + len(MEMORIES))]
     for r in runs:
         memory = r.get("roofline", {}).get("memory_tokens_per_s", {})
@@ -348,7 +362,8 @@ def report(out_root: Path) -> list[Path]:
         lines.append(f"| {r['preset']} | {r['form']} | {r['text']!r} | {r['exact']} | {cycles} | "
                      f"{use} | {r['clock_mhz']} | {r['tokens_per_s']} | "
                      + " | ".join(str(memory.get(m)) for m in MEMORIES)
-                     + f" | {r['pj_per_mac']} | {r['joules_per_token']} |")
+                     + f" | {r['pj_per_mac']} | "
+                     + (f"{1e3 * r['joules_per_token']:.3f} |" if r["joules_per_token"] else "None |"))
     lines += ["", "Published, other models and chips: "
               + "; ".join(f"{a['name']}: {a['tokens_per_s']} tokens/s"
                           + (f", {a['joules_per_token']} J/token" if a["joules_per_token"] else "") for a in ANCHORS)]

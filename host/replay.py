@@ -36,11 +36,12 @@ RESET_CYCLES = 4
 
 @dataclass(frozen=True)
 class Result:
-    """One request: output beats (rows of 32-bit words), cycles, beats taken per input stream, whether it stalled
-    and the design's ``error`` output (0 when it has none) after the request."""
+    """One request: output beats (rows of 32-bit words), cycles (None from a backend that counts none, a
+    board), beats taken per input stream, whether it stalled and the design's ``error`` output (0 when it has
+    none) after the request."""
 
     out: np.ndarray
-    cycles: int
+    cycles: int | None
     taken: dict[str, int]
     stalled: bool
     error: int
