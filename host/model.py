@@ -59,8 +59,9 @@ class GemvDatapath:
     """How a weight-streaming preset computes a linear layer's integer GEMV in the form it can: ``ternary``
     (ternary weights, int8 activations: :func:`golden.llm.ternary_dot`) on a ternary MAC array or LUT core,
     ``q4_1`` (Q4_1's unsigned 4-bit codes, int8 activations, one sum per block of 32: :func:`golden.llm.block_sums`)
-    on a LUT core with ``weight_kind = "int"``, ``weight_bits = 4``, ``zero_point = 0``. Gives the beats of a
-    layer, the activation beats of a token, and the results from the output beats."""
+    on a LUT core with ``weight_kind = "int"``, ``weight_bits = 4``, ``zero_point = 0``, ``q8_0`` (the output
+    head's int8 codes, block sums likewise) on an int8 MAC array. Gives the beats of a layer, the activation
+    beats of a token, and the results from the output beats."""
 
     def __init__(self, manifest: dict[str, Any]) -> None:
         self.manifest, cfg = manifest, manifest["config"]
@@ -72,9 +73,12 @@ class GemvDatapath:
             self.form = "ternary"
         elif block == "lut_core" and (cfg["weight_kind"], cfg["weight_bits"], cfg["zero_point"]) == ("int", 4, 0):
             self.form = "q4_1"
+        elif block == "mac_array" and cfg["weight_kind"] == "int8":
+            self.form = "q8_0"
         else:
-            raise ModelError(f"preset {name}: the model's forms need ternary weights, or (LUT core) weight_kind "
-                             f"'int', weight_bits 4, zero_point 0 for Q4_1 codes; got {cfg['weight_kind']!r}")
+            raise ModelError(f"preset {name}: the model's forms need ternary weights, (LUT core) weight_kind "
+                             f"'int', weight_bits 4, zero_point 0 for Q4_1 codes, or (MAC array) int8 weights "
+                             f"for the Q8_0 head; got {cfg['weight_kind']!r}")
         if cfg["act_bits"] != 8:
             raise ModelError(f"preset {name}: the activations are int8; act_bits must be 8, got {cfg['act_bits']}")
         if block == "lut_core" and cfg.get("table_bits") is not None:
@@ -90,7 +94,7 @@ class GemvDatapath:
         """The layer ``w`` ((N, K) ternary weights or Q4_1 codes) as beats; raises :class:`ModelError` when K
         exceeds ``max_k``. A Q4_1 layer is K / 32 GEMVs of K = 32, one a block, in block order."""
         n, k = w.shape
-        blocks = k // llm.BLOCK if self.form == "q4_1" else 1
+        blocks = 1 if self.form == "ternary" else k // llm.BLOCK
         if k // blocks > self.max_k:
             raise ModelError(f"layer K = {k // blocks} exceeds the preset's max_k = {self.max_k}")
         tiles, ends, acts, first, last, out_tiles = [], [], [], [], [], 0
@@ -108,7 +112,8 @@ class GemvDatapath:
         tiles = np.stack(tiles)
         codec = self.codecs["weights"]
         if self.block == "mac_array":
-            words = codec.pack_words({"": ternary.encode_ternary(tiles)}, len(tiles))
+            codes = ternary.encode_ternary(tiles) if self.form == "ternary" else tiles  # int8: two's complement
+            words = codec.pack_words({"": codes}, len(tiles))
         else:
             words = codec.pack_words({"data": self._lut_groups(tiles), "block_end": np.array(ends)}, len(tiles))
         return Layer(n, k, blocks, words, np.array(acts), np.array(first), np.array(last), out_tiles)
@@ -133,7 +138,7 @@ class GemvDatapath:
                                               len(data))
 
     def result(self, layer: Layer, out_words: np.ndarray) -> np.ndarray:
-        """The (N,) results of a ternary layer, or the (N, K / 32) block sums of a Q4_1 layer."""
+        """The (N,) results of a ternary layer, or the (N, K / 32) block sums of a block-quantized one."""
         y = self.codecs["out"].unpack_words(out_words, "data").reshape(layer.blocks, -1)[:, : layer.n]
         return y[0] if self.form == "ternary" else y.T
 
@@ -144,6 +149,7 @@ class Tally:
 
     cycles: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     weight_beats: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    weight_bytes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     macs: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     host_macs: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     gemvs: int = 0
@@ -180,46 +186,50 @@ class BoardLink:
         self.board.close()
 
 
-class HardwareKernel:
-    """A :data:`golden.llm.Kernel` that runs the GEMVs of the datapath's form through ``backend`` (a
-    :class:`host.replay.Replay` or a :class:`BoardLink`), checks each against the golden integer kernel, and
-    tallies cycles."""
+HEAD = ("token_embd", "output")  # the output head's layer names (tied embeddings or its own)
 
-    def __init__(self, datapath: GemvDatapath, backend: Replay | BoardLink) -> None:
-        self.datapath, self.backend = datapath, backend
+
+class HardwareKernel:
+    """A :data:`golden.llm.Kernel` that runs each GEMV whose form one of ``routes`` computes through that
+    route's backend (a :class:`host.replay.Replay` or a :class:`BoardLink`), the rest on the host; checks every
+    result against the golden integer kernel and tallies cycles, weight bytes and MACs by layer kind. ``routes``
+    maps a form (``ternary``, ``q4_1``, ``q8_0``: the Q8_0 head) to its datapath and backend."""
+
+    def __init__(self, routes: dict[str, tuple[GemvDatapath, Replay | BoardLink]]) -> None:
+        self.routes = routes
         self.layers: dict[str, tuple[Layer, Path | np.ndarray]] = {}
         self.tally = Tally()
 
     def __call__(self, name: str, form: str, codes: np.ndarray, acts: np.ndarray) -> np.ndarray:
         expect = llm.block_sums(codes, acts) if form == "q4_1" else llm.ternary_dot(codes, acts)
         kind = name.split(".")[-1]
-        if form != self.datapath.form or (form == "q4_1" and codes.dtype != np.uint8):
-            # the Q8_0 output head stays on the host (BitNet keeps it in high precision; its int8 codes are not
-            # the LUT core's unsigned 4-bit ones)
+        route = "q8_0" if form == "q4_1" and codes.dtype == np.int8 else form  # Q8_0 x Q8_0 takes the q4_1 path
+        if route not in self.routes:
             self.tally.host_macs[kind] += codes.size * acts.shape[0]
             return expect
+        datapath, backend = self.routes[route]
         if name not in self.layers:
-            layer = self.datapath.prepare(codes)
-            self.layers[name] = layer, self.backend.stage(name, layer.weight_words)
+            layer = datapath.prepare(codes)
+            self.layers[name] = layer, backend.stage(name, layer.weight_words)
         layer, weights = self.layers[name]
         out = np.empty(expect.shape, dtype=np.int64)
         for t, x in enumerate(acts):
-            run = self.backend.run({"weights": weights, "acts": self.datapath.act_words(layer, x)},
-                                   layer.out_tiles)
+            run = backend.run({"weights": weights, "acts": datapath.act_words(layer, x)}, layer.out_tiles)
             if run.stalled or run.error or len(run.out) != layer.out_tiles:
                 raise ModelError(f"{name}: the datapath stalled or flagged an error (stalled={run.stalled}, "
                                  f"error={run.error}, {len(run.out)} of {layer.out_tiles} results)")
-            out[t] = self.datapath.result(layer, run.out)
+            out[t] = datapath.result(layer, run.out)
             if run.cycles is not None:
                 self.tally.cycles[kind] += run.cycles
             self.tally.weight_beats[kind] += len(layer.weight_words)
+            self.tally.weight_bytes[kind] += len(layer.weight_words) * datapath.codecs["weights"].width / 8
             self.tally.macs[kind] += codes.size
             self.tally.gemvs += 1
             if name == "blk.0.attn_q":
                 self.tally.token_passes += 1
         if self.tally.mismatch is None and not np.array_equal(out, expect):
             bad = np.argwhere(out != expect)[0]
-            self.tally.mismatch = (f"{name}: token {bad[0]}, output {bad[1]}: hardware {out[tuple(bad)]}, "
+            self.tally.mismatch = (f"{name}: token {bad[0]}, output {bad[1:]}: hardware {out[tuple(bad)]}, "
                                    f"golden {expect[tuple(bad)]}")
         return out
 
@@ -236,8 +246,9 @@ def _fpga_clock(preset: str, synth_root: Path) -> tuple[float | None, str]:
         (None, f"the fpga report of {preset} has no Fmax")
 
 
-def _energy_per_mac(preset: str, energy_root: Path) -> tuple[float | None, str]:
-    """pJ per MAC of ``preset`` on the SmolLM2 stimulus of the energy flow's summary, if it measured one."""
+def _energy_per_mac(preset: str, form: str, energy_root: Path) -> tuple[float | None, str]:
+    """pJ per MAC of ``preset`` on a SmolLM2 stimulus of the energy flow's summary, if it measured one: its Q4_1
+    codes for the ``q4_1`` form, its ternarized or int8 weights otherwise."""
     path = energy_root / "summary.json"
     try:
         summary = json.loads(path.read_text())
@@ -246,75 +257,102 @@ def _energy_per_mac(preset: str, energy_root: Path) -> tuple[float | None, str]:
     for comparison in summary.get("comparisons", []):
         for row in comparison.get("rows", []):
             design = row.get("designs", {}).get(preset)
-            if design and "SmolLM2" in str(row.get("stimulus", "")) and "pj_per_op" in design:
+            label = str(row.get("stimulus", ""))
+            if design and "SmolLM2" in label and ("Q4_1" in label) == (form == "q4_1") and "pj_per_op" in design:
                 return float(design["pj_per_op"]), f"energy flow, {comparison['name']}: {row['stimulus']}"
     return None, f"the energy summary has no SmolLM2 row for {preset} (make energy ENERGY=lut-gemv)"
 
 
+def _open(manifest_path: Path, port: str | None) -> tuple[GemvDatapath, Replay | BoardLink]:
+    manifest = json.loads(Path(manifest_path).read_text())
+    datapath = GemvDatapath(manifest.get("design", manifest))  # a bitstream's manifest holds the block's
+    return datapath, BoardLink(client.Board.open(port, manifest_path)) if port else Replay(manifest_path)
+
+
+def _part(tally: Tally, kinds: list[str], passes: int) -> dict[str, Any]:
+    """Per token: cycles (by layer kind and in all), utilization, weight bytes and MACs of ``kinds``."""
+    cycles = sum(tally.cycles[k] for k in kinds)
+    beats = sum(tally.weight_beats[k] for k in kinds)
+    return {"cycles_per_token": round(cycles / passes) if cycles else None,
+            "cycles_per_token_by_layer": {k: round(tally.cycles[k] / passes) for k in kinds if tally.cycles[k]},
+            "utilization": round(beats / cycles, 4) if cycles else None,
+            "hardware_macs_per_token": round(sum(tally.macs[k] for k in kinds) / passes),
+            "weight_bytes_per_token": round(sum(tally.weight_bytes[k] for k in kinds) / passes)}
+
+
 def run(wheel: Path, manifest_path: Path, prompt: str = PROMPT, tokens: int = 4,
         synth_root: Path = ROOT / "build" / "synth", energy_root: Path = ROOT / "build" / "energy",
-        log: Callable[[str], None] = print, port: str | None = None) -> dict[str, Any]:
+        log: Callable[[str], None] = print, port: str | None = None,
+        head_manifest: Path | None = None) -> dict[str, Any]:
     """Generate ``tokens`` tokens after ``prompt`` (greedy, in the datapath's form) with every GEMV of that form
-    on the design of ``manifest_path``: in simulation, or on the board at serial ``port`` (``manifest_path``
-    then is the bitstream's ``manifest.json``); return the summary (see ``python -m host model``)."""
-    manifest = json.loads(Path(manifest_path).read_text())
-    manifest = manifest.get("design", manifest)  # a bitstream's manifest holds the block's under "design"
-    datapath = GemvDatapath(manifest)
+    on the design of ``manifest_path`` and, with ``head_manifest``, the output head's Q8_0 GEMV on that design
+    (an int8 MAC GEMV); in simulation, or on the board at serial ``port`` (the manifests then are the
+    bitstreams' ``manifest.json``). Returns the summary (see ``python -m host model``)."""
     started = time.monotonic()
-    model = llm.load(wheel)
-    ids = model.encode(prompt)
-    reference = model.generate(ids, tokens, datapath.form, stop_at_eos=False)
-    log(f"reference: {model.decode(reference)!r}")
-    backend = BoardLink(client.Board.open(port, manifest_path)) if port else Replay(manifest_path)
-    hardware_started = time.monotonic()
+    routes = {}
     try:
-        kernel = HardwareKernel(datapath, backend)
-        out = model.generate(ids, tokens, datapath.form, stop_at_eos=False, kernel=kernel)
+        body = _open(manifest_path, port)
+        routes[body[0].form] = body
+        if head_manifest is not None:
+            head = _open(head_manifest, port)
+            if head[0].form != "q8_0":
+                raise ModelError(f"the head preset {head[0].manifest['preset']} must be an int8 MAC GEMV (Q8_0 "
+                                 "codes)")
+            routes["q8_0"] = head
+        form = body[0].form
+        if form == "q8_0":
+            raise ModelError(f"{body[0].manifest['preset']} computes the Q8_0 head only; the body needs a ternary "
+                             "or a Q4_1 datapath")
+        model = llm.load(wheel)
+        ids = model.encode(prompt)
+        reference = model.generate(ids, tokens, form, stop_at_eos=False)
+        log(f"reference: {model.decode(reference)!r}")
+        hardware_started = time.monotonic()
+        kernel = HardwareKernel(routes)
+        out = model.generate(ids, tokens, form, stop_at_eos=False, kernel=kernel)
+        hardware_s = time.monotonic() - hardware_started
     finally:
-        backend.close()
-    hardware_s = time.monotonic() - hardware_started
+        for _, backend in routes.values():
+            backend.close()
     tally = kernel.tally
     passes = max(tally.token_passes, 1)
-    cycles = sum(tally.cycles.values())
-    beats = sum(tally.weight_beats.values())
-    per_token = cycles / passes
-    macs = sum(tally.macs.values()) / passes
-    weight_bits = manifest["streams"][0]["payload"]["width"]
-    exact = tally.mismatch is None and out == reference
-    if port:  # the board counts no cycles: the rates are the link's, from the wall clock
-        per_token = None
+    body_kinds = [k for k in tally.macs if k not in HEAD]
+    head_kinds = [k for k in tally.macs if k in HEAD]
     summary = {
-        "preset": manifest["preset"], "form": datapath.form, "backend": f"board at {port}" if port else "replay",
+        "preset": body[0].manifest["preset"], "form": form, "backend": f"board at {port}" if port else "replay",
         "prompt": prompt, "prompt_tokens": len(ids),
-        "tokens": out, "text": model.decode(out), "reference_tokens": reference, "exact": exact,
+        "tokens": out, "text": model.decode(out), "reference_tokens": reference,
+        "exact": tally.mismatch is None and out == reference,
         "mismatch": tally.mismatch or (None if out == reference else "token sequence differs"),
         "gemvs": tally.gemvs, "token_passes": tally.token_passes,
-        "cycles_per_token": round(per_token) if per_token else None,
-        "cycles_per_token_by_layer": {k: round(v / passes) for k, v in tally.cycles.items()},
-        "utilization": round(beats / cycles, 4) if cycles else None,
-        "hardware_macs_per_token": round(macs),
+        **_part(tally, body_kinds, passes),
+        "head": ({"preset": routes["q8_0"][0].manifest["preset"], "form": "q8_0", **_part(tally, head_kinds, passes)}
+                 if head_kinds else None),
         "host_macs_per_token": {k: round(v / passes) for k, v in tally.host_macs.items()},
-        "weight_bytes_per_token": round(beats / passes * weight_bits / 8),
         "wall_s": round(time.monotonic() - started, 1),
         # the hardware run's token rate by the wall clock: a board's link-bound rate, or the simulation's speed
-        "wall_tokens_per_s": round(kernel.tally.token_passes / hardware_s, 4),
+        "wall_tokens_per_s": round(tally.token_passes / hardware_s, 4),
     }
     return rates(summary, synth_root, energy_root)
 
 
 def rates(summary: dict[str, Any], synth_root: Path = ROOT / "build" / "synth",
           energy_root: Path = ROOT / "build" / "energy") -> dict[str, Any]:
-    """``summary`` with its rates from the reports as they are now: tokens/s at the fpga flow's Fmax, J/token
-    from the energy flow's pJ per MAC, and the memory roofline."""
-    clock, clock_source = _fpga_clock(summary["preset"], synth_root)
-    pj, energy_source = _energy_per_mac(summary["preset"], energy_root)
-    per_token = summary["cycles_per_token"]
-    summary.update({
-        "clock_mhz": clock, "clock_source": clock_source,
-        "tokens_per_s": round(clock * 1e6 / per_token, 3) if clock and per_token else None,
-        "pj_per_mac": pj, "energy_source": energy_source,
-        "joules_per_token": round(pj * 1e-12 * summary["hardware_macs_per_token"], 9) if pj else None,
-    })
+    """``summary`` with its rates from the reports as they are now: each part's (body, head) clock at the fpga
+    flow's Fmax and pJ per MAC from the energy flow; tokens/s with the parts in turn (the head after the body),
+    J/token of both; the memory roofline. A rate whose report is missing is None, with the reason."""
+    parts = [summary] + ([summary["head"]] if summary.get("head") else [])
+    seconds, joules = 0.0, 0.0
+    for part in parts:
+        clock, clock_source = _fpga_clock(part["preset"], synth_root)
+        pj, energy_source = _energy_per_mac(part["preset"], part["form"], energy_root)
+        part.update({"clock_mhz": clock, "clock_source": clock_source, "pj_per_mac": pj,
+                     "energy_source": energy_source})
+        cycles = part["cycles_per_token"]
+        seconds = seconds + cycles / (clock * 1e6) if seconds is not None and clock and cycles else None
+        joules = joules + pj * 1e-12 * part["hardware_macs_per_token"] if joules is not None and pj else None
+    summary["tokens_per_s"] = round(1 / seconds, 3) if seconds else None
+    summary["joules_per_token"] = round(joules, 9) if joules else None
     summary["roofline"] = roofline(summary)
     return summary
 
@@ -330,14 +368,16 @@ ANCHORS = [{"name": "bitnet-kv260: BitNet b1.58 2B on a KV260 FPGA", "tokens_per
 
 
 def roofline(summary: dict[str, Any]) -> dict[str, Any]:
-    """The memory side of a run: weight bytes a token and the token rate each of :data:`MEMORIES` allows,
-    against the rate at the clock (``tokens_per_s``); the smaller one bounds."""
-    bytes_per_token = summary["weight_bytes_per_token"]
+    """The memory side of a run: weight bytes a token (body and head on hardware) and the token rate each of
+    :data:`MEMORIES` allows, against the rate at the clock (``tokens_per_s``); the smaller one bounds."""
+    parts = [summary] + ([summary["head"]] if summary.get("head") else [])
+    bytes_per_token = sum(p["weight_bytes_per_token"] for p in parts)
     memory = {name: round(bw / bytes_per_token, 2) for name, bw in MEMORIES.items()}
     bound = {name: ("memory" if summary["tokens_per_s"] and rate < summary["tokens_per_s"] else "compute")
              for name, rate in memory.items()}
-    return {"memory_tokens_per_s": memory, "bound": bound,
-            "macs_per_weight_byte": round(summary["hardware_macs_per_token"] / bytes_per_token, 3)}
+    macs = sum(p["hardware_macs_per_token"] for p in parts)
+    return {"weight_bytes_per_token": bytes_per_token, "memory_tokens_per_s": memory, "bound": bound,
+            "macs_per_weight_byte": round(macs / bytes_per_token, 3)}
 
 
 def report(out_root: Path) -> list[Path]:
@@ -352,14 +392,18 @@ def report(out_root: Path) -> list[Path]:
     lines = ["# SmolLM2-135M through the GEMV datapaths", "",
              "Every linear layer's integer GEMV on the preset in simulation (the fast replay), the rest on the host; "
              "tokens/s at the fpga flow's Fmax, J/token from the energy flow's pJ per MAC (hardware GEMVs only).", "",
-             "| preset | form | text | exact | cycles/token | utilization | Fmax MHz | tokens/s | "
+             "| preset | form | head | text | exact | cycles/token | utilization | Fmax MHz | tokens/s | "
              + " | ".join(f"tokens/s, {m}" for m in MEMORIES) + " | pJ/MAC | mJ/token (datapath) |",
-             "|" + " --- |" * (10 + len(MEMORIES))]
+             "|" + " --- |" * (11 + len(MEMORIES))]
     for r in runs:
         memory = r.get("roofline", {}).get("memory_tokens_per_s", {})
         cycles = f"{r['cycles_per_token']:,}" if r["cycles_per_token"] else "-"
         use = f"{100 * r['utilization']:.2f} %" if r["utilization"] else "-"
-        lines.append(f"| {r['preset']} | {r['form']} | {r['text']!r} | {r['exact']} | {cycles} | "
+        head = r.get("head") or {}
+        if head:
+            cycles += f" + {head['cycles_per_token']:,}" if head.get("cycles_per_token") else ""
+        head_name = f"{head['preset']} ({head['clock_mhz']} MHz)" if head else "host"
+        lines.append(f"| {r['preset']} | {r['form']} | {head_name} | {r['text']!r} | {r['exact']} | {cycles} | "
                      f"{use} | {r['clock_mhz']} | {r['tokens_per_s']} | "
                      + " | ".join(str(memory.get(m)) for m in MEMORIES)
                      + f" | {r['pj_per_mac']} | "

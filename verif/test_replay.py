@@ -93,7 +93,7 @@ def test_first_block_of_smollm2_through_the_mac_gemv():
     reference = model.forward(ids, model.new_cache(), "ternary")
     manifest_path = emit_design(DEFAULT_PRESET)
     with Replay(manifest_path) as replay:
-        hardware = HardwareKernel(GemvDatapath(json.loads(manifest_path.read_text())), replay)
+        hardware = HardwareKernel({"ternary": (GemvDatapath(json.loads(manifest_path.read_text())), replay)})
 
         def kernel(name, form, codes, acts):
             return hardware(name, form, codes, acts) if name.startswith("blk.0.") else \
