@@ -369,12 +369,13 @@ ANCHORS = [{"name": "bitnet-kv260: BitNet b1.58 2B on a KV260 FPGA", "tokens_per
 
 def roofline(summary: dict[str, Any]) -> dict[str, Any]:
     """The memory side of a run: weight bytes a token (body and head on hardware) and the token rate each of
-    :data:`MEMORIES` allows, against the rate at the clock (``tokens_per_s``); the smaller one bounds."""
+    :data:`MEMORIES` allows, against the rate at the clock (``tokens_per_s``); the smaller one bounds (None
+    while the clock is unknown)."""
     parts = [summary] + ([summary["head"]] if summary.get("head") else [])
     bytes_per_token = sum(p["weight_bytes_per_token"] for p in parts)
     memory = {name: round(bw / bytes_per_token, 2) for name, bw in MEMORIES.items()}
-    bound = {name: ("memory" if summary["tokens_per_s"] and rate < summary["tokens_per_s"] else "compute")
-             for name, rate in memory.items()}
+    rate = summary["tokens_per_s"]
+    bound = {name: None if rate is None else "memory" if limit < rate else "compute" for name, limit in memory.items()}
     macs = sum(p["hardware_macs_per_token"] for p in parts)
     return {"weight_bytes_per_token": bytes_per_token, "memory_tokens_per_s": memory, "bound": bound,
             "macs_per_weight_byte": round(macs / bytes_per_token, 3)}
