@@ -31,6 +31,7 @@ DESIGNS = [
     ("lut-ternary-gemv-b4-16x16", {**GEMV, "block_tiles": 3, "tree_stages": 1}),
     ("lut-binary-gemv-16x16", {**GEMV, "k": 6, "g": 2, "block_tiles": 2}),
     ("lut-ternary-base3-g2-gemv-16x16", {**GEMV, "k": 5, "block_tiles": 2}),
+    ("lut-uint4-gemv-16x16", {**GEMV, "k": 6, "g": 3}),  # four planes, zero point 0: the model's Q4_1 codes
 ]
 
 
