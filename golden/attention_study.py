@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import llm
-from .fp import FloatFormat, decode, fmt, round_to_format
+from .fp import decode, fmt, saturate_to_format
 from .lmul import exact_mul, lmul
 
 #: (label, operand format, multiplier, normalization)
@@ -43,19 +43,6 @@ TEXT = ("The old lighthouse stood at the edge of the harbor for more than a hund
         "family for three generations, and that no ship had been lost while they watched the sea.")
 
 
-def to_format(x: np.ndarray, f: FloatFormat) -> np.ndarray:
-    """float values to ``f``'s bit patterns: round to nearest even, ``|x|`` below the smallest normal to signed
-    zero, beyond the largest finite value saturated to it."""
-    x = np.asarray(x, dtype=np.float64)
-    largest = float(decode(np.int64(f.max_finite_bits), f))
-    clipped = np.clip(x, -largest, largest)
-    tiny = np.abs(clipped) < f.min_normal
-    bits = round_to_format(np.where(tiny, f.min_normal, clipped), f)
-    sign = (np.signbit(x).astype(np.int64)) << (f.width - 1)
-    bits = np.where(bits < 0, f.max_finite_bits | sign, bits)  # a value that rounds past the largest: saturate
-    return np.where(tiny, sign, bits | sign)
-
-
 def dot_matmul(format: str, multiplier: str, norm: str, chunk: int = 1 << 22):
     """A :data:`golden.llm.Matmul` whose every product is the unit's multiplier's (:func:`golden.lmul.lmul` or
     :func:`golden.lmul.exact_mul`, bit for bit) and whose sums are exact, rounded once to float32: a cut of the
@@ -66,7 +53,7 @@ def dot_matmul(format: str, multiplier: str, norm: str, chunk: int = 1 << 22):
     def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         g, m, k = a.shape
         n = b.shape[-1]
-        abits, bbits = to_format(a, f), to_format(b, f)
+        abits, bbits = saturate_to_format(a, f), saturate_to_format(b, f)
         out = np.empty((g, m, n), dtype=np.float64)
         rows = max(1, chunk // (k * n))
         for h in range(g):

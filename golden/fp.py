@@ -157,6 +157,17 @@ def round_to_format(x: np.ndarray, f: FloatFormat) -> np.ndarray:
     return bits
 
 
+def saturate_to_format(x: np.ndarray, f: FloatFormat) -> np.ndarray:
+    """Any float values as bit patterns of ``f``: round to nearest even, magnitudes below the smallest normal to
+    signed zero (the blocks read subnormals as zero), above the largest finite value to it (a saturating
+    conversion, as fp8 conversions usually are)."""
+    x = np.clip(np.asarray(x, dtype=np.float64), -f.max_finite, f.max_finite)
+    tiny = np.abs(x) < f.min_normal
+    bits = round_to_format(np.where(tiny, f.min_normal, x), f)
+    bits = np.where(bits == -1, f.max_finite_bits | (np.signbit(x).astype(np.int64) << (f.width - 1)), bits)
+    return np.where(tiny, np.signbit(x).astype(np.int64) << (f.width - 1), bits)
+
+
 def round_generic(x: np.ndarray, f: FloatFormat) -> np.ndarray:
     """The rounding of :func:`round_to_format` for formats ml_dtypes does not have (same contract)."""
     x = np.asarray(x, dtype=np.float64)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from golden.fp import FloatFormat
+from golden.fp import FloatFormat, saturate_to_format
 
 from . import flow
 from . import stimulus as stim
@@ -103,7 +103,7 @@ def _fp_format(cfg: dict[str, Any]) -> FloatFormat:
 def _pairs_random(count: int, seed: int = 1) -> Callable:
     def make(cfg: dict[str, Any]):
         f, rng = _fp_format(cfg), np.random.default_rng(seed)
-        a, b = (stim.to_format(rng.normal(0.0, 1.0, count + count // 4), f) for _ in range(2))
+        a, b = (saturate_to_format(rng.normal(0.0, 1.0, count + count // 4), f) for _ in range(2))
         return {"a": a[:count], "b": b[:count]}, {"a": a[count:], "b": b[count:]}
     return make
 
@@ -114,8 +114,8 @@ def _pairs_real(layer: Callable[[], stim.RealLayer], count: int) -> Callable:
         real, f = layer(), _fp_format(cfg)
         k = real.w.shape[0]
         idx = np.arange(count + count // 4)
-        a = stim.to_format(real.w[idx % k, idx // k], f)
-        b = stim.to_format(real.x[idx // k % real.x.shape[0], idx % k], f)
+        a = saturate_to_format(real.w[idx % k, idx // k], f)
+        b = saturate_to_format(real.x[idx // k % real.x.shape[0], idx % k], f)
         return {"a": a[:count], "b": b[:count]}, {"a": a[count:], "b": b[count:]}
     return make
 

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.fp import FloatFormat, round_to_format
 from golden.slt import random_ternary
 from golden.ternary import quantize_acts_absmax, quantize_weights_absmean
 
@@ -50,16 +49,6 @@ def random_weights(rng: np.random.Generator, shape: tuple[int, int], kind: str, 
     flat = w.reshape(-1)
     flat[rng.permutation(flat.size)[: int(round(sparsity * flat.size))]] = 0
     return w
-
-
-def to_format(x: np.ndarray, f: FloatFormat) -> np.ndarray:
-    """Float values as bit patterns of ``f``: RNE, magnitudes below the smallest normal to signed zero, above the
-    largest finite value to it."""
-    x = np.clip(np.asarray(x, dtype=np.float64), -f.max_finite, f.max_finite)
-    tiny = np.abs(x) < f.min_normal
-    bits = round_to_format(np.where(tiny, f.min_normal, x), f)
-    bits = np.where(bits == -1, f.max_finite_bits | (np.signbit(x).astype(np.int64) << (f.width - 1)), bits)
-    return np.where(tiny, np.signbit(x).astype(np.int64) << (f.width - 1), bits)
 
 
 @dataclass(frozen=True)
