@@ -107,6 +107,16 @@ class PayloadCodec:
                     offset, width = offset + take, width - take
         return out.astype(np.uint32)
 
+    @staticmethod
+    def word_int(row: np.ndarray) -> int:
+        """One beat's row of 32-bit words (:meth:`pack_words`) as the integer beat :meth:`pack` gives."""
+        return int.from_bytes(np.ascontiguousarray(row, dtype="<u4").tobytes(), "little")
+
+    def int_words(self, beats: list[int]) -> np.ndarray:
+        """Integer beats as rows of 32-bit words, (beats, :attr:`words`) uint32: the inverse of :meth:`word_int`."""
+        return np.array([[(v >> (32 * i)) & 0xFFFFFFFF for i in range(self.words)] for v in beats],
+                        dtype=np.uint32).reshape(-1, self.words)
+
     def unpack_words(self, words: np.ndarray, name: str) -> np.ndarray:
         """The leaves ``name[i]...`` (or the leaf ``name``) of many beats, (beats, words) uint32 as from
         :meth:`pack_words`, as an int64 array (beats, *shape), signed fields sign-extended."""

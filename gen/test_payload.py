@@ -40,6 +40,7 @@ def test_word_arrays_equal_beat_by_beat_packing():
     assert words.shape == (50, codec.words) == (50, 5)
     for b in range(50):
         word = codec.pack({name: v[b] for name, v in values.items()})
-        assert int.from_bytes(words[b].astype("<u4").tobytes(), "little") == word
+        assert codec.word_int(words[b]) == word
     for name, v in values.items():
         assert (codec.unpack_words(words, name) == v).all()
+    assert (codec.int_words([codec.word_int(row) for row in words]) == words).all()

@@ -160,12 +160,10 @@ class Tally:
 def link_exchange(design: dict[str, Any], beats: dict[str, np.ndarray], expected: int) -> client.Exchange:
     """One request's beats (rows of 32-bit words per input stream) over the host link (:func:`client.exchange`);
     returns the output beats as rows of words."""
-    ints = {name: [int.from_bytes(np.ascontiguousarray(row, dtype="<u4").tobytes(), "little") for row in words]
-            for name, words in beats.items()}
+    ints = {name: [PayloadCodec.word_int(row) for row in words] for name, words in beats.items()}
     out = yield from client.exchange(design, ints, expected)
     source = next(s for s in design["streams"] if s["role"] == "source")
-    n = PayloadCodec(source["payload"]).words
-    return np.array([[(v >> (32 * i)) & 0xFFFFFFFF for i in range(n)] for v in out], dtype=np.uint32).reshape(-1, n)
+    return PayloadCodec(source["payload"]).int_words(out)
 
 
 class BoardLink:

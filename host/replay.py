@@ -47,11 +47,6 @@ class Result:
     error: int
 
 
-def _ctype(width: int) -> str:
-    return "CData" if width <= 8 else "SData" if width <= 16 else "IData" if width <= 32 else "QData" if width <= 64 \
-        else "VlWide"
-
-
 def _cpp(port: str) -> str:
     """A port's member name in Verilator's C++ model (which escapes ``__`` as ``___05F``)."""
     return port.replace("__", "___05F")

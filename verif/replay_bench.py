@@ -21,10 +21,6 @@ REQUESTS_ENV = "LOWBIT_REPLAY_REQUESTS"
 RESULT_ENV = "LOWBIT_REPLAY_RESULT"
 
 
-def _word(row: np.ndarray) -> int:
-    return int.from_bytes(np.ascontiguousarray(row, dtype="<u4").tobytes(), "little")
-
-
 @cocotb.test(timeout_time=100, timeout_unit="ms")
 async def replay_requests(dut):
     """Each request back to back after one reset, as the replay server runs them."""
@@ -47,7 +43,7 @@ async def replay_requests(dut):
     result = {}
     cycles = []
     for r in range(int(requests["requests"])):
-        beats = {s["name"]: [_word(row) for row in requests[f"{s['name']}_{r}"]] for s in sinks}
+        beats = {s["name"]: [PayloadCodec.word_int(row) for row in requests[f"{s['name']}_{r}"]] for s in sinks}
         index = dict.fromkeys(beats, 0)
         expected, got, count = int(requests[f"expected_{r}"]), [], 0
         while len(got) < expected:
@@ -67,7 +63,6 @@ async def replay_requests(dut):
             assert count < 100_000, f"request {r}: no result after {count} cycles"
         for _, valid, _ in ports.values():
             valid.value = 0
-        result[f"out_{r}"] = np.array([[(w >> (32 * i)) & 0xFFFFFFFF for i in range(out_codec.words)] for w in got],
-                                      dtype=np.uint32).reshape(-1, out_codec.words)
+        result[f"out_{r}"] = out_codec.int_words(got)
         cycles.append(count)
     np.savez(os.environ[RESULT_ENV], cycles=np.array(cycles), **result)
