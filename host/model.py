@@ -1,11 +1,11 @@
 """SmolLM2-135M end to end with every linear layer's integer GEMV on a generated datapath.
 
 :func:`run` generates tokens with the reference forward pass of :mod:`golden.llm`, handing the integer part of
-each linear layer (the BitNet b1.58 ``ternary`` form: ternary weights times int8 activations) to a
-weight-streaming preset (the MAC array's or the LUT core's GEMV), one token's GEMV at a time; the host does the
-rest (quantizers, scales, norms, attention, the Q8_0 output head) as the reference does. Every GEMV result is
-compared with :func:`golden.llm.ternary_dot` on the same inputs and the tokens with the reference's own run, so
-``exact`` means bit for bit in every layer.
+each linear layer to a weight-streaming preset (the MAC array's or the LUT core's GEMV) in the form it computes
+(:class:`GemvDatapath`: BitNet b1.58 ``ternary``, or Q4_1's codes as they ship), and the Q8_0 output head's to an
+int8 MAC GEMV when one is given, one token's GEMV at a time; the host does the rest (quantizers, scales, norms,
+attention) as the reference does. Every GEMV result is compared with the golden integer kernel on the same
+inputs and the tokens with the reference's own run, so ``exact`` means bit for bit in every layer.
 
 The stream order is the golden model's (:func:`golden.ternary.stream_plan`, taken once per layer with index
 activations); weights are encoded and packed once per layer; each GEMV goes to the fast Verilator replay
