@@ -1,8 +1,9 @@
-"""A valid/ready pipeline whose register stages all advance together (one global stall)."""
+"""Valid/ready pipelines: register stages that advance together (one global stall), or that never stall and
+hand their results to an output buffer with credits at the input."""
 
 from __future__ import annotations
 
-from amaranth.hdl import ClockSignal, Module, ResetSignal, Signal, Value, ValueCastable
+from amaranth.hdl import Array, Assert, ClockSignal, Const, Module, Mux, ResetSignal, Signal, Value, ValueCastable
 
 from .arith import stage_levels, tree_depth, tree_levels
 
@@ -42,6 +43,66 @@ class StallPipeline:
         with self.m.If(self.advance):
             self.m.d.sync += reg.eq(value)
         return reg
+
+
+class CreditedOutput:
+    """An output buffer for a pipeline that never stalls: results enter a ring of ``depth`` entries, ``source``
+    reads it, and the pipeline's input takes a beat only while a credit is free.
+
+    ``in_flight`` counts the beats in the pipeline that will write a result (their valid and completing flags,
+    from registers); :attr:`held` is that count plus the entries in the ring. :attr:`credit` says ``held <
+    depth``, so that every result the pipeline can produce has a place without a stall signal reaching back
+    into the pipeline. It is a register, loaded with the next cycle's comparison (``taken``: the block takes a
+    completing beat this cycle), so that the input handshake is one gate from registers and ``source.ready``
+    reaches it a cycle later. With ``depth = latency + 1`` (the pipeline's stages plus the entry the consumer
+    reads) the input takes a beat every cycle while ``source`` is ready, even when every beat completes one.
+    The block writes a result by driving :attr:`w_en` and :attr:`w_data`; the credits reserve its entry. A
+    result written in one cycle is valid on ``source`` in the next, as a result register would be.
+    With ``prove`` (proof tops only) it asserts what k-induction needs to know of its state: the register
+    equals the comparison.
+
+    The ring keeps a read pointer and a count and derives the write slot from them (no FIFO with separate
+    write pointer and level, whose redundant state k-induction proofs would have to rule out); a write into a
+    full ring is dropped, so the entry ``source`` offers never changes under it.
+    """
+
+    def __init__(self, m: Module, source, depth: int, in_flight: Value, taken: Value, prove: bool = False,
+                 name: str = "out_buffer") -> None:
+        shape = source.payload.shape()
+        entries = [Signal(shape, name=f"{name}_{i}", reset_less=True) for i in range(depth)]
+        head = Signal(range(depth), name=f"{name}_head")
+        count = Signal(range(depth + 1), name=f"{name}_count")
+        self.w_en = Signal(name=f"{name}_w_en")
+        self.w_data = Signal(shape, name=f"{name}_w_data")
+        self.held = Signal(range(2 * depth + 2), name=f"{name}_held")
+        self.credit = Signal(name=f"{name}_credit", init=1)
+        self.busy = count != 0
+
+        # Every value of `head` selects something (a case statement without a default fails lint); the values
+        # no reachable state has read zero, so that no write can change what they offer.
+        width = len(entries[0].as_value())
+        padded = [e.as_value() for e in entries] + [Const(0, width)] * ((1 << len(head)) - depth)
+        pop = Signal(name=f"{name}_pop")
+        push = Signal(name=f"{name}_push")
+        tail = Signal(range(2 * depth), name=f"{name}_tail")  # head + count, the write slot before the wrap
+        m.d.comb += [
+            source.valid.eq(count != 0),
+            source.payload.eq(Array(padded)[head]),
+            pop.eq(source.valid & source.ready),
+            push.eq(self.w_en & (count < depth)),
+            tail.eq(head + count),
+            self.held.eq(count + in_flight),
+        ]
+        # `taken` (a handshake) arrives late: it picks between two comparisons made from registers.
+        m.d.sync += self.credit.eq(Mux(taken, self.held + 1 - pop < depth, self.held - pop < depth))
+        if prove:
+            m.d.comb += Assert(self.credit == (self.held < depth))
+        for i in range(depth):
+            with m.If(push & ((tail == i) | (tail == i + depth))):
+                m.d.sync += entries[i].eq(self.w_data)
+        with m.If(pop):
+            m.d.sync += head.eq(Mux(head == depth - 1, 0, head + 1))
+        m.d.sync += count.eq(count + push - pop)
 
 
 def cut_points(stages: int, available: int = 3) -> list[int]:

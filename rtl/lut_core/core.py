@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..common.accumulate import TokenAccumulators, token_counter
 from ..common.arith import popcount
-from ..common.pipeline import staged_trees
+from ..common.pipeline import CreditedOutput, staged_trees
 from ..common.slices import flat
 from ..common.table import TablePrecompute, round_shift, select, symmetric_read
 from ..common.tile import TileDoubleBuffer
@@ -33,8 +33,8 @@ class LookupArray(Elaboratable):
         self.flags_in = flags
         self.flags = {key: Signal.like(value, name=f"sums_{key}") for key, value in flags.items()}
         self.stages_busy = Signal()
-        self.stages_held = Signal(range(cfg.tree_stages + 2))  # tokens' last planes of `last` beats in the stages
-        self.count_held = False  # drive `stages_held` (the core's formal-proof hook)
+        # Per tree stage: a token's last plane of a `last` beat is in it (the results the stages hold).
+        self.held_flags = [Signal(name=f"stage{s}_held") for s in range(cfg.tree_stages)]
         self.plane = Signal(range(max(cfg.planes, 2)))
         width = cfg.entry_bits + max(cfg.groups, 1).bit_length() + 1
         # Separate signals, not one wide one: Amaranth's netlist builder slows down quadratically on many
@@ -81,8 +81,8 @@ class LookupArray(Elaboratable):
         results, valid, flags, stages = staged_trees(m, columns, cfg.tree_stages, self.enable, valid, flags)
         m.d.comb += [self.flags["valid"].eq(valid), *(self.flags[k].eq(v) for k, v in flags.items()),
                      self.stages_busy.eq(Cat(0, *(v for v, _ in stages)).any())]
-        if self.count_held:
-            m.d.comb += self.stages_held.eq(sum((v & f["last"] & f["plane_last"] for v, f in stages), Const(0)))
+        m.d.comb += [held.eq(v & f["last"] & f["plane_last"]) for held, (v, f) in zip(self.held_flags, stages,
+                                                                                       strict=True)]
         sums = [self.sums[p][col] for p in range(cfg.planes_per_cycle) for col in range(cfg.n)]
         with m.If(self.enable):
             m.d.sync += [reg.eq(v) for reg, v in zip(sums, results, strict=True)]
@@ -199,9 +199,9 @@ class LutCore(wiring.Component):
         cfg = self.config
         n = cfg.n
 
-        out_valid = Signal()
-        advance = Signal()
-        m.d.comb += advance.eq(~out_valid | self.out.ready)
+        # The output buffer's credit (a register): the stages never stall; a beat that will complete a result
+        # is taken only while the buffer has room for every result in flight.
+        credit = Signal()
 
         act_fire = Signal()
         weight_error = Signal()
@@ -226,10 +226,10 @@ class LutCore(wiring.Component):
             m.d.comb += [
                 # one assignment of the whole tile (per-group slices make an always block Icarus crawls through)
                 tile.eq(Cat(self._store(payload.data[grp]) for grp in range(cfg.groups))),
-                self.weights.ready.eq(advance & a_valid),
+                self.weights.ready.eq(credit & a_valid),
                 weight_fire.eq(self.weights.valid & self.weights.ready),
                 a_done.eq(weight_fire & payload.block_end),
-                self.acts.ready.eq(advance & (~a_valid | (self.weights.valid & payload.block_end))),
+                self.acts.ready.eq(~a_valid | (self.weights.valid & payload.block_end & credit)),
                 weight_error.eq(weight_fire & Cat(self._invalid(payload.data[grp], Const(grp, range(cfg.groups)))
                                                   for grp in range(cfg.groups)).any()),
                 look_valid.eq(weight_fire),
@@ -244,9 +244,9 @@ class LutCore(wiring.Component):
             token, block_overflow = token_counter(m, act_fire, self.acts.payload.tile_end, cfg.accumulators)
             a_token = Signal.like(token)
             m.d.comb += [
-                a_done.eq(a_valid & a_plane_last & advance),
+                a_done.eq(a_valid & a_plane_last),
                 tiles.release.eq(a_done & a_tile_end),
-                self.acts.ready.eq(advance & (~a_valid | a_plane_last) & tiles.next_valid),
+                self.acts.ready.eq(credit & (~a_valid | a_plane_last) & tiles.next_valid),
                 weight_error.eq(tiles.fire & self._invalid(self.weights.payload, tiles.load_slot)),
                 look_valid.eq(a_valid),
             ]
@@ -254,36 +254,33 @@ class LutCore(wiring.Component):
         lookup = LookupArray(cfg, pre.tables, tile, {
             "valid": look_valid, "first": a_first, "last": a_last, "token": a_token, "plane_first": a_plane_first,
             "plane_last": a_plane_last, "sum_x": pre.sum_x})
-        lookup.count_held = self.count_held
         m.submodules.lookup = lookup
         m.d.comb += [
             act_fire.eq(self.acts.valid & self.acts.ready),
             pre.acts.eq(self.acts.payload.data),
             pre.load.eq(act_fire),
             lookup.plane.eq(a_plane),
-            lookup.enable.eq(advance),
+            lookup.enable.eq(1),
         ]
-        with m.If(advance):
-            with m.If(act_fire):
-                m.d.sync += [a_valid.eq(1), a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last)]
-                if not cfg.streaming:
-                    m.d.sync += [a_tile_end.eq(self.acts.payload.tile_end), a_token.eq(token)]
-                if cfg.bit_serial:
-                    m.d.sync += a_plane.eq(cfg.planes - 1)
-            with m.Elif(a_done):
-                m.d.sync += a_valid.eq(0)
-            with m.Elif(a_valid):
-                m.d.sync += a_plane.eq(a_plane - 1)
+        with m.If(act_fire):
+            m.d.sync += [a_valid.eq(1), a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last)]
+            if not cfg.streaming:
+                m.d.sync += [a_tile_end.eq(self.acts.payload.tile_end), a_token.eq(token)]
+            if cfg.bit_serial:
+                m.d.sync += a_plane.eq(cfg.planes - 1)
+        with m.Elif(a_done):
+            m.d.sync += a_valid.eq(0)
+        with m.Elif(a_valid):
+            m.d.sync += a_plane.eq(a_plane - 1)
 
         # Stage B: column sums (registered in `lookup`) and the token's flags.
         b_valid, b_first, b_last, b_plane_first, b_plane_last = Signal(), Signal(), Signal(), Signal(), Signal()
         b_token = Signal.like(token)
         b_sum_x = Signal.like(pre.sum_x)
         t = lookup.flags  # the flags of the token whose column sums are in the tree's last part
-        with m.If(advance):
-            m.d.sync += [b_valid.eq(t["valid"]), b_first.eq(t["first"]), b_last.eq(t["last"]),
-                         b_token.eq(t["token"]), b_plane_first.eq(t["plane_first"]),
-                         b_plane_last.eq(t["plane_last"]), b_sum_x.eq(t["sum_x"])]
+        m.d.sync += [b_valid.eq(t["valid"]), b_first.eq(t["first"]), b_last.eq(t["last"]),
+                     b_token.eq(t["token"]), b_plane_first.eq(t["plane_first"]),
+                     b_plane_last.eq(t["plane_last"]), b_sum_x.eq(t["sum_x"])]
 
         # Stage C: D of the token's tile (Horner over bit-serial planes; the offset with the last plane) and
         # the accumulator row it adds to (0 on `first`), forwarding the sum stage D writes in the same cycle.
@@ -298,38 +295,36 @@ class LutCore(wiring.Component):
         c_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(n)]
         offset = cfg.offset_factor * b_sum_x
         forward = c_valid & (c_token == b_token)
-        with m.If(advance):
-            m.d.sync += [c_valid.eq(b_valid & b_plane_last), c_last.eq(b_last), c_token.eq(b_token)]
-            with m.If(b_valid):
-                for c in range(n):
-                    if cfg.bit_serial:
-                        term = (lookup.sums[0][c] << scale) + Mux(b_plane_last, offset, 0)
-                        m.d.sync += c_d[c].eq(Mux(b_plane_first, 0, c_d[c] << 1) + term)
-                    else:
-                        planes = [lookup.sums[p][c] << (p + scale) for p in range(cfg.planes_per_cycle)]
-                        m.d.sync += c_d[c].eq(sum(planes[1:], planes[0]) + offset)
-                    m.d.sync += c_prior[c].eq(accs.prior(c, b_token, b_first, forward))
+        m.d.sync += [c_valid.eq(b_valid & b_plane_last), c_last.eq(b_last), c_token.eq(b_token)]
+        with m.If(b_valid):
+            for c in range(n):
+                if cfg.bit_serial:
+                    term = (lookup.sums[0][c] << scale) + Mux(b_plane_last, offset, 0)
+                    m.d.sync += c_d[c].eq(Mux(b_plane_first, 0, c_d[c] << 1) + term)
+                else:
+                    planes = [lookup.sums[p][c] << (p + scale) for p in range(cfg.planes_per_cycle)]
+                    m.d.sync += c_d[c].eq(sum(planes[1:], planes[0]) + offset)
+                m.d.sync += c_prior[c].eq(accs.prior(c, b_token, b_first, forward))
 
-        # Stage D: accumulate; emit D / 2 on `last`.
-        out_data = Signal(cfg.out_layout, reset_less=True)
+        # Stage D: accumulate; D / 2 of a `last` token enters the output buffer.
         accs.add(c_prior, c_d)
-        with m.If(advance):
-            m.d.sync += out_valid.eq(c_valid & c_last)
-            with m.If(c_valid):
-                accs.write(c_token)
-                with m.If(c_last):
-                    m.d.sync += out_data.eq(Cat(accs.total[c][1:] for c in range(n)))  # D / 2
-
+        # Results in flight. Weight-streaming: the tables alone owe nothing; each weight tile looked up against a
+        # `last` beat does.
+        in_flight = [*([] if cfg.streaming else [a_valid & a_last]), *lookup.held_flags,
+                     b_valid & b_last & b_plane_last, c_valid & c_last]
+        taken = (self.weights.valid & self.weights.ready & a_last) if cfg.streaming else (
+            act_fire & self.acts.payload.last)
+        buffer = CreditedOutput(m, self.out, cfg.latency + 1, popcount(in_flight), taken, prove=self.count_held)
         m.d.comb += [
-            self.out.valid.eq(out_valid),
-            self.out.payload.eq(out_data),
-            self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | out_valid | block_open),
+            credit.eq(buffer.credit),
+            buffer.w_en.eq(c_valid & c_last),
+            buffer.w_data.eq(Cat(accs.total[c][1:] for c in range(n))),  # D / 2
+            self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | buffer.busy | block_open),
         ]
+        with m.If(c_valid):
+            accs.write(c_token)
         if self.count_held:
-            # weight-streaming: the tables alone owe nothing; each weight tile looked up against a `last` beat does
-            a_held = 0 if cfg.streaming else a_valid & a_last
-            m.d.comb += self.held.eq(a_held + lookup.stages_held + (b_valid & b_last & b_plane_last)
-                                     + (c_valid & c_last) + out_valid)
+            m.d.comb += self.held.eq(buffer.held)
         with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)
         return m

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..common.accumulate import TokenAccumulators, token_counter
 from ..common.arith import popcount
-from ..common.pipeline import staged_trees
+from ..common.pipeline import CreditedOutput, staged_trees
 from ..common.tile import TileDoubleBuffer
 from .config import MacArrayConfig
 
@@ -23,12 +23,15 @@ class MacArray(wiring.Component):
     column adder sees a constant input while the weight is zero (operand isolation). ``weight_kind = "int8"`` is the
     conventional baseline: the same array with an 8x8 signed multiplier in each PE.
 
-    Pipeline: accept (products registered) -> column adder trees and accumulator read (registered) ->
-    accumulate and emit.
+    Pipeline: accept (products registered) -> column adder trees (``tree_stages`` more registers) and
+    accumulator read (registered) -> accumulate into the output buffer.
     A beat flagged ``first`` starts its accumulator from zero; a beat flagged ``last`` emits the accumulator.
-    Backpressure on ``out`` stalls the whole pipeline (``acts.ready`` falls in the same cycle), so no beat is
-    ever lost or duplicated. Latency: :attr:`MacArrayConfig.latency` = 3 cycles from accepting a ``last`` beat to
-    ``out.valid``; throughput one activation beat per cycle.
+    The pipeline never stalls: its results enter an output buffer of ``latency + 1`` entries, and the array
+    takes an activation beat only while the buffer and the ``last`` beats in flight leave a credit
+    (:class:`rtl.common.pipeline.CreditedOutput`), so backpressure on ``out`` reaches ``acts.ready`` a cycle
+    later through registers and no beat is ever lost or duplicated. Latency: :attr:`MacArrayConfig.latency`
+    = 3 + ``tree_stages`` cycles from accepting a ``last`` beat to ``out.valid``; throughput one activation beat
+    per cycle while ``out`` is ready.
 
     Weight-stationary dataflow: the weight stream fills a shadow tile, ``rows`` beats of ``cols`` lanes, while the
     active tile computes. The shadow tile is switched in when the activation beat flagged ``tile_end`` is
@@ -100,9 +103,9 @@ class MacArray(wiring.Component):
         sum_shape = signed(product_shape.width + (rows - 1).bit_length())
         acc_shape = signed(cfg.acc_width)
 
-        out_valid = Signal()
-        advance = Signal()  # the whole pipeline moves this cycle
-        m.d.comb += advance.eq(~out_valid | self.out.ready)
+        # The output buffer's credit, from registers: the stages never stall (see the class docstring).
+        in_flight = []  # (valid, last) of every stage ahead of the buffer, filled in below
+        credit = Signal()
 
         act_fire = Signal()
         weight_error = Signal()
@@ -116,7 +119,7 @@ class MacArray(wiring.Component):
             row_nnz = popcount([self._nonzero(self.weights.payload[c]) for c in range(cols)])
             m.d.comb += [
                 tiles.release.eq(act_fire & self.acts.payload.tile_end),
-                self.acts.ready.eq(tiles.active_valid & advance),
+                self.acts.ready.eq(tiles.active_valid & credit),
                 weight_error.eq(tiles.fire & self._any_invalid([self.weights.payload])),
             ]
             with m.If(tiles.fire):
@@ -129,8 +132,8 @@ class MacArray(wiring.Component):
             block_open = (token != 0) | tiles.holding
         else:
             m.d.comb += [
-                self.acts.ready.eq(self.weights.valid & advance),
-                self.weights.ready.eq(self.acts.valid & advance),
+                self.acts.ready.eq(self.weights.valid & credit),
+                self.weights.ready.eq(self.acts.valid & credit),
                 tile.eq(self.weights.payload),
                 beat_nnz.eq(popcount([self._nonzero(tile[r][c]) for r in range(rows) for c in range(cols)])),
                 weight_error.eq(act_fire & self._any_invalid(list(self.weights.payload))),
@@ -144,19 +147,21 @@ class MacArray(wiring.Component):
         a_token = Signal.like(token)
         a_prod = [[Signal(product_shape, name=f"prod_{r}_{c}", reset_less=True) for c in range(cols)]
                   for r in range(rows)]
-        with m.If(advance):
-            m.d.sync += a_valid.eq(act_fire)
-            with m.If(act_fire):
-                m.d.sync += [a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last),
-                             a_token.eq(token)]
-                for r in range(rows):
-                    act = self.acts.payload.data[r]
-                    for c in range(cols):
-                        m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
+        # The products load whenever a beat is offered (taken or not: `a_valid` says which), so that their
+        # enable is the port's valid, not the handshake.
+        m.d.sync += a_valid.eq(act_fire)
+        with m.If(act_fire):
+            m.d.sync += [a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last),
+                         a_token.eq(token)]
+        with m.If(self.acts.valid):
+            for r in range(rows):
+                act = self.acts.payload.data[r]
+                for c in range(cols):
+                    m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
 
         # Column trees, cut by `tree_stages` registers; the beat's flags travel along (the last part is stage B's).
         sums, t_valid, t_flags, stages = staged_trees(
-            m, [[a_prod[r][c] for r in range(rows)] for c in range(cols)], cfg.tree_stages, advance, a_valid,
+            m, [[a_prod[r][c] for r in range(rows)] for c in range(cols)], cfg.tree_stages, Const(1), a_valid,
             {"first": a_first, "last": a_last, "token": a_token})
         t_first, t_last, t_token = t_flags["first"], t_flags["last"], t_flags["token"]
 
@@ -170,33 +175,29 @@ class MacArray(wiring.Component):
         b_sum = [Signal(sum_shape, name=f"colsum_{c}", reset_less=True) for c in range(cols)]
         b_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(cols)]
         forward = b_valid & (b_token == t_token)
-        with m.If(advance):
-            m.d.sync += [b_valid.eq(t_valid), b_last.eq(t_last), b_token.eq(t_token)]
-            with m.If(t_valid):
-                for c in range(cols):
-                    m.d.sync += [
-                        b_sum[c].eq(sums[c]),
-                        b_prior[c].eq(accs.prior(c, t_token, t_first, forward)),
-                    ]
+        m.d.sync += [b_valid.eq(t_valid), b_last.eq(t_last), b_token.eq(t_token)]
+        with m.If(t_valid):
+            for c in range(cols):
+                m.d.sync += [
+                    b_sum[c].eq(sums[c]),
+                    b_prior[c].eq(accs.prior(c, t_token, t_first, forward)),
+                ]
 
-        # Stage C: accumulate; emit on `last`.
-        out_data = Signal(cfg.out_layout, reset_less=True)
+        # Stage C: accumulate; a `last` beat's totals enter the output buffer.
         accs.add(b_prior, b_sum)
-        with m.If(advance):
-            m.d.sync += out_valid.eq(b_valid & b_last)
-            with m.If(b_valid):
-                accs.write(b_token)
-                with m.If(b_last):
-                    m.d.sync += out_data.eq(Cat(accs.total))
-
+        in_flight += [a_valid & a_last, *(valid & flags["last"] for valid, flags in stages), b_valid & b_last]
+        buffer = CreditedOutput(m, self.out, cfg.latency + 1, popcount(in_flight),
+                                act_fire & self.acts.payload.last, prove=self.count_held)
         m.d.comb += [
-            self.out.valid.eq(out_valid),
-            self.out.payload.eq(out_data),
-            self.busy.eq(Cat(a_valid, *(valid for valid, _ in stages), b_valid, out_valid).any() | block_open),
+            credit.eq(buffer.credit),
+            buffer.w_en.eq(b_valid & b_last),
+            buffer.w_data.eq(Cat(accs.total)),
+            self.busy.eq(Cat(a_valid, *(valid for valid, _ in stages), b_valid, buffer.busy).any() | block_open),
         ]
+        with m.If(b_valid):
+            accs.write(b_token)
         if self.count_held:
-            m.d.comb += self.held.eq(out_valid + (b_valid & b_last) + (a_valid & a_last)
-                                     + sum(valid & flags["last"] for valid, flags in stages))
+            m.d.comb += self.held.eq(buffer.held)
         with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)
         with m.If(act_fire):
