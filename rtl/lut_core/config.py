@@ -10,6 +10,7 @@ from amaranth.lib import data
 from ..common.accumulate import GemmTileConfig
 from ..common.arith import signed_bits_for, tree_depth
 from ..common.naming import unique_name
+from ..common.pipeline import BACKPRESSURE
 from ..common.table import entry_range, round_shift
 from ..common.validate import check_choice, check_int
 
@@ -65,6 +66,9 @@ class LutCoreConfig(GemmTileConfig):
     tree_stages : int, 0..ceil(log2(groups + 1))
         Register stages cut into each column's adder tree (the ``groups`` reads and the count of their negation
         carries; levels spread evenly, as in the MAC array); each adds one cycle of latency.
+    backpressure : "stall" | "credit"
+        As in the MAC array: one global stall, or a pipeline that never stalls with an output queue of
+        ``latency + 1`` entries and a credit count at the input.
     """
 
     k: int = 16
@@ -83,6 +87,7 @@ class LutCoreConfig(GemmTileConfig):
     max_k: int = 4096
     acc_bits: int | None = None
     tree_stages: int = 0
+    backpressure: str = "stall"
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -93,6 +98,7 @@ class LutCoreConfig(GemmTileConfig):
         check_choice(owner, "weight_kind", self.weight_kind, WEIGHT_KINDS)
         check_choice(owner, "ternary_packing", self.ternary_packing, TERNARY_PACKINGS)
         check_choice(owner, "dataflow", self.dataflow, DATAFLOWS)
+        check_choice(owner, "backpressure", self.backpressure, BACKPRESSURE)
         if not isinstance(self.bit_serial, bool):
             raise ValueError(f"{owner}.bit_serial must be true or false, got {self.bit_serial!r}")
         if self.weight_kind == "ternary":

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..common.accumulate import TokenAccumulators, token_counter
 from ..common.arith import popcount
-from ..common.pipeline import CreditedOutput, staged_trees
+from ..common.pipeline import OutputStage, staged_trees
 from ..common.slices import flat
 from ..common.table import TablePrecompute, round_shift, select, symmetric_read
 from ..common.tile import TileDoubleBuffer
@@ -199,9 +199,10 @@ class LutCore(wiring.Component):
         cfg = self.config
         n = cfg.n
 
-        # The output buffer's credit (a register): the stages never stall; a beat that will complete a result
-        # is taken only while the buffer has room for every result in flight.
-        credit = Signal()
+        # The output stage: the stages' enable (`advance`) and the inputs' permission (`accept`): one global
+        # stall, or a credit for every result in flight (`backpressure`).
+        output = OutputStage(m, self.out, cfg.backpressure, cfg.latency + 1)
+        advance, accept = output.advance, output.accept
 
         act_fire = Signal()
         weight_error = Signal()
@@ -226,10 +227,10 @@ class LutCore(wiring.Component):
             m.d.comb += [
                 # one assignment of the whole tile (per-group slices make an always block Icarus crawls through)
                 tile.eq(Cat(self._store(payload.data[grp]) for grp in range(cfg.groups))),
-                self.weights.ready.eq(credit & a_valid),
+                self.weights.ready.eq(accept & a_valid),
                 weight_fire.eq(self.weights.valid & self.weights.ready),
                 a_done.eq(weight_fire & payload.block_end),
-                self.acts.ready.eq(~a_valid | (self.weights.valid & payload.block_end & credit)),
+                self.acts.ready.eq(accept & (~a_valid | (self.weights.valid & payload.block_end))),
                 weight_error.eq(weight_fire & Cat(self._invalid(payload.data[grp], Const(grp, range(cfg.groups)))
                                                   for grp in range(cfg.groups)).any()),
                 look_valid.eq(weight_fire),
@@ -239,14 +240,15 @@ class LutCore(wiring.Component):
             a_token = token
             block_open = a_valid | (token != 0)
         else:
-            tiles = TileDoubleBuffer(m, self.weights, cfg.weight_layout, cfg.groups, store=self._store, name="tile")
+            tiles = TileDoubleBuffer(m, self.weights, cfg.weight_layout, cfg.groups, store=self._store, name="tile",
+                                     flip=cfg.backpressure == "credit")
             tile = tiles.active
             token, block_overflow = token_counter(m, act_fire, self.acts.payload.tile_end, cfg.accumulators)
             a_token = Signal.like(token)
             m.d.comb += [
-                a_done.eq(a_valid & a_plane_last),
+                a_done.eq(a_valid & a_plane_last & advance),
                 tiles.release.eq(a_done & a_tile_end),
-                self.acts.ready.eq(credit & (~a_valid | a_plane_last) & tiles.next_valid),
+                self.acts.ready.eq(accept & (~a_valid | a_plane_last) & tiles.next_valid),
                 weight_error.eq(tiles.fire & self._invalid(self.weights.payload, tiles.load_slot)),
                 look_valid.eq(a_valid),
             ]
@@ -260,27 +262,29 @@ class LutCore(wiring.Component):
             pre.acts.eq(self.acts.payload.data),
             pre.load.eq(act_fire),
             lookup.plane.eq(a_plane),
-            lookup.enable.eq(1),
+            lookup.enable.eq(advance),
         ]
-        with m.If(act_fire):
-            m.d.sync += [a_valid.eq(1), a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last)]
-            if not cfg.streaming:
-                m.d.sync += [a_tile_end.eq(self.acts.payload.tile_end), a_token.eq(token)]
-            if cfg.bit_serial:
-                m.d.sync += a_plane.eq(cfg.planes - 1)
-        with m.Elif(a_done):
-            m.d.sync += a_valid.eq(0)
-        with m.Elif(a_valid):
-            m.d.sync += a_plane.eq(a_plane - 1)
+        with m.If(advance):
+            with m.If(act_fire):
+                m.d.sync += [a_valid.eq(1), a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last)]
+                if not cfg.streaming:
+                    m.d.sync += [a_tile_end.eq(self.acts.payload.tile_end), a_token.eq(token)]
+                if cfg.bit_serial:
+                    m.d.sync += a_plane.eq(cfg.planes - 1)
+            with m.Elif(a_done):
+                m.d.sync += a_valid.eq(0)
+            with m.Elif(a_valid):
+                m.d.sync += a_plane.eq(a_plane - 1)
 
         # Stage B: column sums (registered in `lookup`) and the token's flags.
         b_valid, b_first, b_last, b_plane_first, b_plane_last = Signal(), Signal(), Signal(), Signal(), Signal()
         b_token = Signal.like(token)
         b_sum_x = Signal.like(pre.sum_x)
         t = lookup.flags  # the flags of the token whose column sums are in the tree's last part
-        m.d.sync += [b_valid.eq(t["valid"]), b_first.eq(t["first"]), b_last.eq(t["last"]),
-                     b_token.eq(t["token"]), b_plane_first.eq(t["plane_first"]),
-                     b_plane_last.eq(t["plane_last"]), b_sum_x.eq(t["sum_x"])]
+        with m.If(advance):
+            m.d.sync += [b_valid.eq(t["valid"]), b_first.eq(t["first"]), b_last.eq(t["last"]),
+                         b_token.eq(t["token"]), b_plane_first.eq(t["plane_first"]),
+                         b_plane_last.eq(t["plane_last"]), b_sum_x.eq(t["sum_x"])]
 
         # Stage C: D of the token's tile (Horner over bit-serial planes; the offset with the last plane) and
         # the accumulator row it adds to (0 on `first`), forwarding the sum stage D writes in the same cycle.
@@ -295,18 +299,19 @@ class LutCore(wiring.Component):
         c_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(n)]
         offset = cfg.offset_factor * b_sum_x
         forward = c_valid & (c_token == b_token)
-        m.d.sync += [c_valid.eq(b_valid & b_plane_last), c_last.eq(b_last), c_token.eq(b_token)]
-        with m.If(b_valid):
-            for c in range(n):
-                if cfg.bit_serial:
-                    term = (lookup.sums[0][c] << scale) + Mux(b_plane_last, offset, 0)
-                    m.d.sync += c_d[c].eq(Mux(b_plane_first, 0, c_d[c] << 1) + term)
-                else:
-                    planes = [lookup.sums[p][c] << (p + scale) for p in range(cfg.planes_per_cycle)]
-                    m.d.sync += c_d[c].eq(sum(planes[1:], planes[0]) + offset)
-                m.d.sync += c_prior[c].eq(accs.prior(c, b_token, b_first, forward))
+        with m.If(advance):
+            m.d.sync += [c_valid.eq(b_valid & b_plane_last), c_last.eq(b_last), c_token.eq(b_token)]
+            with m.If(b_valid):
+                for c in range(n):
+                    if cfg.bit_serial:
+                        term = (lookup.sums[0][c] << scale) + Mux(b_plane_last, offset, 0)
+                        m.d.sync += c_d[c].eq(Mux(b_plane_first, 0, c_d[c] << 1) + term)
+                    else:
+                        planes = [lookup.sums[p][c] << (p + scale) for p in range(cfg.planes_per_cycle)]
+                        m.d.sync += c_d[c].eq(sum(planes[1:], planes[0]) + offset)
+                    m.d.sync += c_prior[c].eq(accs.prior(c, b_token, b_first, forward))
 
-        # Stage D: accumulate; D / 2 of a `last` token enters the output buffer.
+        # Stage D: accumulate; D / 2 of a `last` token goes to the output stage.
         accs.add(c_prior, c_d)
         # Results in flight. Weight-streaming: the tables alone owe nothing; each weight tile looked up against a
         # `last` beat does.
@@ -314,17 +319,16 @@ class LutCore(wiring.Component):
                      b_valid & b_last & b_plane_last, c_valid & c_last]
         taken = (self.weights.valid & self.weights.ready & a_last) if cfg.streaming else (
             act_fire & self.acts.payload.last)
-        buffer = CreditedOutput(m, self.out, cfg.latency + 1, popcount(in_flight), taken, prove=self.count_held)
+        output.count(popcount(in_flight), taken, prove=self.count_held)
+        output.write((c_valid, c_last), Cat(accs.total[c][1:] for c in range(n)))  # D / 2
         m.d.comb += [
-            credit.eq(buffer.credit),
-            buffer.w_en.eq(c_valid & c_last),
-            buffer.w_data.eq(Cat(accs.total[c][1:] for c in range(n))),  # D / 2
-            self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | buffer.busy | block_open),
+            self.busy.eq(a_valid | lookup.stages_busy | b_valid | c_valid | output.busy | block_open),
         ]
-        with m.If(c_valid):
-            accs.write(c_token)
+        with m.If(advance):
+            with m.If(c_valid):
+                accs.write(c_token)
         if self.count_held:
-            m.d.comb += self.held.eq(buffer.held)
+            m.d.comb += self.held.eq(output.held)
         with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)
         return m

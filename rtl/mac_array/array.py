@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..common.accumulate import TokenAccumulators, token_counter
 from ..common.arith import popcount
-from ..common.pipeline import CreditedOutput, staged_trees
+from ..common.pipeline import OutputStage, staged_trees
 from ..common.tile import TileDoubleBuffer
 from .config import MacArrayConfig
 
@@ -26,12 +26,13 @@ class MacArray(wiring.Component):
     Pipeline: accept (products registered) -> column adder trees (``tree_stages`` more registers) and
     accumulator read (registered) -> accumulate into the output buffer.
     A beat flagged ``first`` starts its accumulator from zero; a beat flagged ``last`` emits the accumulator.
-    The pipeline never stalls: its results enter an output buffer of ``latency + 1`` entries, and the array
-    takes an activation beat only while the buffer and the ``last`` beats in flight leave a credit
-    (:class:`rtl.common.pipeline.CreditedOutput`), so backpressure on ``out`` reaches ``acts.ready`` a cycle
-    later through registers and no beat is ever lost or duplicated. Latency: :attr:`MacArrayConfig.latency`
-    = 3 + ``tree_stages`` cycles from accepting a ``last`` beat to ``out.valid``; throughput one activation beat
-    per cycle while ``out`` is ready.
+    ``backpressure = "stall"``: backpressure on ``out`` stalls the whole pipeline (``acts.ready`` falls in the
+    same cycle). ``"credit"``: the pipeline never stalls; results enter an output queue of ``latency + 1``
+    entries and the array takes an activation beat only while a credit is free
+    (:class:`rtl.common.pipeline.CreditedOutput`), so backpressure reaches ``acts.ready`` a cycle later through
+    registers. Either way no beat is ever lost or duplicated. Latency: :attr:`MacArrayConfig.latency` = 3 +
+    ``tree_stages`` cycles from accepting a ``last`` beat to ``out.valid``; throughput one activation beat per
+    cycle while ``out`` is ready.
 
     Weight-stationary dataflow: the weight stream fills a shadow tile, ``rows`` beats of ``cols`` lanes, while the
     active tile computes. The shadow tile is switched in when the activation beat flagged ``tile_end`` is
@@ -103,9 +104,9 @@ class MacArray(wiring.Component):
         sum_shape = signed(product_shape.width + (rows - 1).bit_length())
         acc_shape = signed(cfg.acc_width)
 
-        # The output buffer's credit, from registers: the stages never stall (see the class docstring).
-        in_flight = []  # (valid, last) of every stage ahead of the buffer, filled in below
-        credit = Signal()
+        # The output stage: the stages' enable (`advance`) and the input's permission (`accept`).
+        output = OutputStage(m, self.out, cfg.backpressure, cfg.latency + 1)
+        advance, credit = output.advance, output.accept
 
         act_fire = Signal()
         weight_error = Signal()
@@ -113,7 +114,8 @@ class MacArray(wiring.Component):
         tile = Signal(tile_layout)  # the weights applied to the accepted beat
 
         if stationary:
-            tiles = TileDoubleBuffer(m, self.weights, data.ArrayLayout(cfg.weight_shape, cols), rows, name="tile")
+            tiles = TileDoubleBuffer(m, self.weights, data.ArrayLayout(cfg.weight_shape, cols), rows, name="tile",
+                                     flip=cfg.backpressure == "credit")
             shadow_nnz = Signal(range(rows * cols + 1))
             active_nnz = Signal(range(rows * cols + 1))
             row_nnz = popcount([self._nonzero(self.weights.payload[c]) for c in range(cols)])
@@ -147,21 +149,22 @@ class MacArray(wiring.Component):
         a_token = Signal.like(token)
         a_prod = [[Signal(product_shape, name=f"prod_{r}_{c}", reset_less=True) for c in range(cols)]
                   for r in range(rows)]
-        # The products load whenever a beat is offered (taken or not: `a_valid` says which), so that their
-        # enable is the port's valid, not the handshake.
-        m.d.sync += a_valid.eq(act_fire)
-        with m.If(act_fire):
-            m.d.sync += [a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last),
-                         a_token.eq(token)]
-        with m.If(self.acts.valid):
-            for r in range(rows):
-                act = self.acts.payload.data[r]
-                for c in range(cols):
-                    m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
+        # Credit: the products load in every cycle (`a_valid` says whether they are a beat's), so that no
+        # handshake fans out to their enables.
+        with m.If(advance):
+            m.d.sync += a_valid.eq(act_fire)
+            with m.If(act_fire):
+                m.d.sync += [a_first.eq(self.acts.payload.first), a_last.eq(self.acts.payload.last),
+                             a_token.eq(token)]
+            with m.If(act_fire if cfg.backpressure == "stall" else 1):
+                for r in range(rows):
+                    act = self.acts.payload.data[r]
+                    for c in range(cols):
+                        m.d.sync += a_prod[r][c].eq(self._product(act, tile[r][c]))
 
         # Column trees, cut by `tree_stages` registers; the beat's flags travel along (the last part is stage B's).
         sums, t_valid, t_flags, stages = staged_trees(
-            m, [[a_prod[r][c] for r in range(rows)] for c in range(cols)], cfg.tree_stages, Const(1), a_valid,
+            m, [[a_prod[r][c] for r in range(rows)] for c in range(cols)], cfg.tree_stages, advance, a_valid,
             {"first": a_first, "last": a_last, "token": a_token})
         t_first, t_last, t_token = t_flags["first"], t_flags["last"], t_flags["token"]
 
@@ -175,29 +178,28 @@ class MacArray(wiring.Component):
         b_sum = [Signal(sum_shape, name=f"colsum_{c}", reset_less=True) for c in range(cols)]
         b_prior = [Signal(acc_shape, name=f"prior_{c}", reset_less=True) for c in range(cols)]
         forward = b_valid & (b_token == t_token)
-        m.d.sync += [b_valid.eq(t_valid), b_last.eq(t_last), b_token.eq(t_token)]
-        with m.If(t_valid):
-            for c in range(cols):
-                m.d.sync += [
-                    b_sum[c].eq(sums[c]),
-                    b_prior[c].eq(accs.prior(c, t_token, t_first, forward)),
-                ]
+        with m.If(advance):
+            m.d.sync += [b_valid.eq(t_valid), b_last.eq(t_last), b_token.eq(t_token)]
+            with m.If(t_valid):
+                for c in range(cols):
+                    m.d.sync += [
+                        b_sum[c].eq(sums[c]),
+                        b_prior[c].eq(accs.prior(c, t_token, t_first, forward)),
+                    ]
 
-        # Stage C: accumulate; a `last` beat's totals enter the output buffer.
+        # Stage C: accumulate; a `last` beat's totals go to the output stage.
         accs.add(b_prior, b_sum)
-        in_flight += [a_valid & a_last, *(valid & flags["last"] for valid, flags in stages), b_valid & b_last]
-        buffer = CreditedOutput(m, self.out, cfg.latency + 1, popcount(in_flight),
-                                act_fire & self.acts.payload.last, prove=self.count_held)
+        in_flight = [a_valid & a_last, *(valid & flags["last"] for valid, flags in stages), b_valid & b_last]
+        output.count(popcount(in_flight), act_fire & self.acts.payload.last, prove=self.count_held)
+        output.write((b_valid, b_last), Cat(accs.total))
         m.d.comb += [
-            credit.eq(buffer.credit),
-            buffer.w_en.eq(b_valid & b_last),
-            buffer.w_data.eq(Cat(accs.total)),
-            self.busy.eq(Cat(a_valid, *(valid for valid, _ in stages), b_valid, buffer.busy).any() | block_open),
+            self.busy.eq(Cat(a_valid, *(valid for valid, _ in stages), b_valid, output.busy).any() | block_open),
         ]
-        with m.If(b_valid):
-            accs.write(b_token)
+        with m.If(advance):
+            with m.If(b_valid):
+                accs.write(b_token)
         if self.count_held:
-            m.d.comb += self.held.eq(buffer.held)
+            m.d.comb += self.held.eq(output.held)
         with m.If(weight_error | block_overflow):
             m.d.sync += self.error.eq(1)
         with m.If(act_fire):

@@ -10,6 +10,7 @@ from amaranth.lib import data
 from ..common.accumulate import GemmTileConfig
 from ..common.arith import signed_bits_for, tree_depth
 from ..common.naming import unique_name
+from ..common.pipeline import BACKPRESSURE
 from ..common.validate import check_choice, check_int
 
 WEIGHT_KINDS = ("ternary", "int8")
@@ -47,6 +48,10 @@ class MacArrayConfig(GemmTileConfig):
     tree_stages : int, 0..ceil(log2(rows))
         Register stages cut into each column's adder tree (its ``ceil(log2(rows))`` levels spread evenly over
         ``tree_stages + 1`` parts, the earlier parts the larger); each adds one cycle of latency.
+    backpressure : "stall" | "credit"
+        ``stall``: a full output register holds the whole pipeline (one enable for every stage). ``credit``:
+        the pipeline never stalls; an output queue of ``latency + 1`` entries and a credit count at the input
+        (issue: timing closure; it costs the queue's flip-flops).
     """
 
     rows: int = 4
@@ -60,6 +65,7 @@ class MacArrayConfig(GemmTileConfig):
     acc_bits: int | None = None
     counter_bits: int = 48
     tree_stages: int = 0
+    backpressure: str = "stall"
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -69,6 +75,7 @@ class MacArrayConfig(GemmTileConfig):
         check_choice(owner, "weight_kind", self.weight_kind, WEIGHT_KINDS)
         check_choice(owner, "dataflow", self.dataflow, DATAFLOWS)
         check_choice(owner, "reduction", self.reduction, REDUCTIONS)
+        check_choice(owner, "backpressure", self.backpressure, BACKPRESSURE)
         if self.dataflow == "weight_streaming":
             check_int(owner, "max_tokens", self.max_tokens, 1, 1, why="for dataflow='weight_streaming'")
         else:

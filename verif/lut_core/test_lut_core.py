@@ -32,6 +32,10 @@ DESIGNS = [
     ("lut-binary-gemv-16x16", {**GEMV, "k": 6, "g": 2, "block_tiles": 2}),
     ("lut-ternary-base3-g2-gemv-16x16", {**GEMV, "k": 5, "block_tiles": 2}),
     ("lut-uint4-gemv-16x16", {**GEMV, "k": 6, "g": 3}),  # four planes, zero point 0: the model's Q4_1 codes
+    # a pipeline that never stalls: output queue and credits
+    ("lut-ternary-16x16", {**SMALL, "k": 12, "g": 2, "tree_stages": 3, "backpressure": "credit"}),
+    ("lut-int4-serial-16x16", {**SMALL, "weight_bits": 3, "k": 9, "g": 3, "backpressure": "credit"}),
+    ("lut-ternary-gemv-b4-16x16", {**GEMV, "block_tiles": 3, "tree_stages": 1, "backpressure": "credit"}),
 ]
 
 

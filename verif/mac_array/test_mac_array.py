@@ -18,6 +18,10 @@ DESIGNS = [
     ("mac-int8-gemv-16x16", {"rows": 4, "cols": 3}),
     ("mac-ternary-4x4", {"tree_stages": 2, "rows": 3, "max_tokens": 3}),
     ("mac-int8-gemv-16x16", {"rows": 8, "cols": 2, "tree_stages": 1}),
+    # a pipeline that never stalls: output queue and credits (one weight row a tile: the switch-cycle slot)
+    ("mac-ternary-4x4", {"backpressure": "credit", "tree_stages": 2, "rows": 3, "max_tokens": 3}),
+    ("mac-ternary-4x4", {"backpressure": "credit", "rows": 1, "cols": 4, "max_tokens": 2}),
+    ("mac-int8-gemv-16x16", {"backpressure": "credit", "rows": 4, "cols": 3}),
 ]
 
 
