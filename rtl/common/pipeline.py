@@ -61,7 +61,7 @@ class OutputStage:
     :attr:`held` is the number of results the block owes (with ``stall``, driven only in proof tops)."""
 
     def __init__(self, m: Module, source, mode: str, depth: int, name: str = "out_buffer") -> None:
-        self.m, self.source, self.mode, self.depth, self.name = m, source, mode, depth, name
+        self.m, self.mode = m, mode
         shape = source.payload.shape()
         self.held = Signal(range(depth + 2), name=f"{name}_held")
         if mode == "stall":
@@ -143,15 +143,12 @@ class CreditedOutput:
             self.credit.eq(self.held < depth),
         ]
         for i in range(depth):
-            with m.If(pop):
+            with m.If(pop):  # entry i takes the next one's result, or the write that lands behind the last
+                with m.If(push & (count == i + 1)):
+                    m.d.sync += entries[i].eq(self.w_data)
                 if i + 1 < depth:
-                    with m.If(push & (count == i + 1)):
-                        m.d.sync += entries[i].eq(self.w_data)
                     with m.Else():
                         m.d.sync += entries[i].eq(entries[i + 1])
-                else:
-                    with m.If(push & (count == i + 1)):
-                        m.d.sync += entries[i].eq(self.w_data)
             with m.Elif(push & (count == i)):
                 m.d.sync += entries[i].eq(self.w_data)
         m.d.sync += count.eq(count + push - pop)

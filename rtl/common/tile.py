@@ -43,8 +43,6 @@ class TileDoubleBuffer:
         self.swap = Signal(name=f"{name}_swap")
         self.fire = Signal(name=f"{name}_fire")
         self.next_valid = Signal(name=f"{name}_next_valid")
-        early = Signal(slot_shape, name=f"{name}_early", reset_less=True)
-        early_valid = Signal(name=f"{name}_early_valid")
 
         m.d.comb += [
             self.fire.eq(weights.valid & weights.ready),
@@ -64,13 +62,14 @@ class TileDoubleBuffer:
             with m.Else():
                 m.d.sync += self.load_slot.eq(self.load_slot + 1)
 
+        self.holding = (self.load_slot != 0) | self.shadow_full
+
         value = weights.payload if store is None else store(weights.payload)
         if not flip:  # bank 0 is the shadow tile, bank 1 the active one
             with m.If(self.fire):
                 for s in range(slots):
                     with m.If(self.load_slot == s):
                         m.d.sync += banks[0][s].eq(value)
-            self.holding = (self.load_slot != 0) | self.shadow_full
             return
         # Loads into the shadow bank (the one not active) while it is not full: their enables are registers and
         # the offered beat's valid, which is all `fire` is then.
@@ -79,6 +78,8 @@ class TileDoubleBuffer:
                 with m.If((sel != b) & weights.valid & ~self.shadow_full & (self.load_slot == s)):
                     m.d.sync += banks[b][s].eq(value)
         # A beat offered to a full shadow can only be taken by a swap, into the released bank's first slot.
+        early = Signal(slot_shape, name=f"{name}_early", reset_less=True)
+        early_valid = Signal(name=f"{name}_early_valid")
         with m.If(weights.valid & self.shadow_full):
             m.d.sync += early.eq(value)
         m.d.sync += early_valid.eq(self.fire & self.shadow_full)
@@ -86,4 +87,3 @@ class TileDoubleBuffer:
             for b in range(2):
                 with m.If(sel != b):
                     m.d.sync += banks[b][0].eq(early)
-        self.holding = (self.load_slot != 0) | self.shadow_full

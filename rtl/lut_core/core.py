@@ -35,6 +35,7 @@ class LookupArray(Elaboratable):
         self.stages_busy = Signal()
         # Per tree stage: a token's last plane of a `last` beat is in it (the results the stages hold).
         self.held_flags = [Signal(name=f"stage{s}_held") for s in range(cfg.tree_stages)]
+        self.count_held = False  # drive `held_flags` (the core's formal-proof hook)
         self.plane = Signal(range(max(cfg.planes, 2)))
         width = cfg.entry_bits + max(cfg.groups, 1).bit_length() + 1
         # Separate signals, not one wide one: Amaranth's netlist builder slows down quadratically on many
@@ -81,8 +82,9 @@ class LookupArray(Elaboratable):
         results, valid, flags, stages = staged_trees(m, columns, cfg.tree_stages, self.enable, valid, flags)
         m.d.comb += [self.flags["valid"].eq(valid), *(self.flags[k].eq(v) for k, v in flags.items()),
                      self.stages_busy.eq(Cat(0, *(v for v, _ in stages)).any())]
-        m.d.comb += [held.eq(v & f["last"] & f["plane_last"]) for held, (v, f) in zip(self.held_flags, stages,
-                                                                                       strict=True)]
+        if self.count_held:
+            m.d.comb += [held.eq(v & f["last"] & f["plane_last"])
+                         for held, (v, f) in zip(self.held_flags, stages, strict=True)]
         sums = [self.sums[p][col] for p in range(cfg.planes_per_cycle) for col in range(cfg.n)]
         with m.If(self.enable):
             m.d.sync += [reg.eq(v) for reg, v in zip(sums, results, strict=True)]
@@ -256,6 +258,7 @@ class LutCore(wiring.Component):
         lookup = LookupArray(cfg, pre.tables, tile, {
             "valid": look_valid, "first": a_first, "last": a_last, "token": a_token, "plane_first": a_plane_first,
             "plane_last": a_plane_last, "sum_x": pre.sum_x})
+        lookup.count_held = self.count_held
         m.submodules.lookup = lookup
         m.d.comb += [
             act_fire.eq(self.acts.valid & self.acts.ready),

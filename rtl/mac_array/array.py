@@ -106,7 +106,7 @@ class MacArray(wiring.Component):
 
         # The output stage: the stages' enable (`advance`) and the input's permission (`accept`).
         output = OutputStage(m, self.out, cfg.backpressure, cfg.latency + 1)
-        advance, credit = output.advance, output.accept
+        advance, accept = output.advance, output.accept
 
         act_fire = Signal()
         weight_error = Signal()
@@ -121,7 +121,7 @@ class MacArray(wiring.Component):
             row_nnz = popcount([self._nonzero(self.weights.payload[c]) for c in range(cols)])
             m.d.comb += [
                 tiles.release.eq(act_fire & self.acts.payload.tile_end),
-                self.acts.ready.eq(tiles.active_valid & credit),
+                self.acts.ready.eq(tiles.active_valid & accept),
                 weight_error.eq(tiles.fire & self._any_invalid([self.weights.payload])),
             ]
             with m.If(tiles.fire):
@@ -134,8 +134,8 @@ class MacArray(wiring.Component):
             block_open = (token != 0) | tiles.holding
         else:
             m.d.comb += [
-                self.acts.ready.eq(self.weights.valid & credit),
-                self.weights.ready.eq(self.acts.valid & credit),
+                self.acts.ready.eq(self.weights.valid & accept),
+                self.weights.ready.eq(self.acts.valid & accept),
                 tile.eq(self.weights.payload),
                 beat_nnz.eq(popcount([self._nonzero(tile[r][c]) for r in range(rows) for c in range(cols)])),
                 weight_error.eq(act_fire & self._any_invalid(list(self.weights.payload))),
