@@ -86,13 +86,16 @@ def special_cases(a: Operand, b: Operand) -> tuple[Value, Value, Value, Value]:
 
 
 def finish(m: Module, spec: FloatSpec, overflow: str, sign: Value, exp_field: Value, man: Value,
-           nan: Value, inf: Value, zero: Value, name: str = "result") -> Signal:
-    """Pack a result from a signed exponent field (any width) and a ``man_bits`` mantissa."""
+           nan: Value, inf: Value, zero: Value, name: str = "result", over: Value | None = None,
+           under: Value | None = None) -> Signal:
+    """Pack a result from a signed exponent field (any width) and a ``man_bits`` mantissa. A caller that judges
+    overflow (:func:`overflows`) and underflow (exponent <= 0) earlier than the final exponent field passes them
+    as ``over`` and ``under``; only the field's low ``exp_bits`` bits are then read."""
     result = Signal(spec.width, name=name)
-    over = exp_field > spec.max_exp_field
-    if spec.finite_only:
-        over = over | ((exp_field == spec.max_exp_field) & (man == spec.man_ones))
-    under = exp_field <= 0
+    if over is None:
+        over = overflows(spec, exp_field > spec.max_exp_field, exp_field == spec.max_exp_field, man)
+    if under is None:
+        under = exp_field <= 0
     saturate = spec.finite_only or overflow == "saturate"
     big = spec.max_finite if saturate else spec.inf
     infinity = spec.max_finite if spec.finite_only else spec.inf
@@ -104,17 +107,49 @@ def finish(m: Module, spec: FloatSpec, overflow: str, sign: Value, exp_field: Va
     return result
 
 
+def leading_zeros(m: Module, value: Value, name: str) -> Signal:
+    """Count of zeros above the highest set bit of ``value`` (any count >= the width when it is 0), as a
+    balanced tree: each node takes the upper half's count when the upper half has a set bit, else the lower
+    half's with the half's width added, so the depth grows with log2 of the width (a priority chain grows
+    with the width)."""
+    size = 1 << (len(value) - 1).bit_length()
+    bits = Cat(Const(0, size - len(value)), value)  # zeros below: the count of a nonzero value is unchanged
+
+    def node(lo: int, n: int) -> tuple[Value, Value]:
+        """(any bit set, zeros above the highest set bit) of bits[lo : lo + n]."""
+        if n == 2:
+            return bits[lo + 1] | bits[lo], ~bits[lo + 1]
+        low_any, low_count = node(lo, n // 2)
+        high_any, high_count = node(lo + n // 2, n // 2)
+        return high_any | low_any, Cat(Mux(high_any, high_count, low_count), ~high_any)
+
+    count = Signal(range(size + 1), name=name)
+    m.d.comb += count.eq(node(0, size)[1])
+    return count
+
+
+def overflows(spec: FloatSpec, above: Value, at_top: Value, man: Value) -> Value:
+    """Whether a result overflows: its exponent field is ``above`` the largest finite one, or, in a finite-only
+    format, ``at_top`` of it with an all-ones mantissa (the NaN pattern)."""
+    return above | (at_top & (man == spec.man_ones)) if spec.finite_only else above
+
+
 def add(m: Module, spec: FloatSpec, overflow: str, a: Value, b: Value, name: str) -> Signal:
     """Combinational float adder: round to nearest even, DAZ, FTZ on the exact sum, IEEE zero signs.
 
     Classic guard/round/sticky datapath: order the operands by magnitude, align the smaller one (bits shifted
     out fold into the sticky bit), add or subtract, normalize (carry out or leading-zero shift; a shift of more
     than one place only happens when the alignment was at most one place, so no sticky bit is lost), round.
+    Written for depth, with the same function: both exponent differences are formed beside the magnitude
+    comparison, the shift's lost bits are found from a mask beside the shifter, the leading zeros are counted
+    by a tree, and overflow and underflow are judged on the exponent before rounding (for both outcomes of the
+    rounding carry) while the mantissa rounds.
     """
     e, mb = spec.exp_bits, spec.man_bits
     x_in = decode(m, a, spec, f"{name}_a")
     y_in = decode(m, b, spec, f"{name}_b")
-    swap = Cat(y_in.man, y_in.exp) > Cat(x_in.man, x_in.exp)
+    swap = Signal(name=f"{name}_swap")
+    m.d.comb += swap.eq(Cat(y_in.man, y_in.exp) > Cat(x_in.man, x_in.exp))
     big, small = Signal(spec.width, name=f"{name}_big"), Signal(spec.width, name=f"{name}_small")
     m.d.comb += [big.eq(Mux(swap, b, a)), small.eq(Mux(swap, a, b))]
     x = decode(m, big, spec, f"{name}_x")
@@ -125,20 +160,21 @@ def add(m: Module, spec: FloatSpec, overflow: str, a: Value, b: Value, name: str
     y_ext = Signal(width, name=f"{name}_y_ext")
     m.d.comb += [x_ext.eq(Mux(x.zero, 0, Cat(Const(0, 3), x.man, 1))),
                  y_ext.eq(Mux(y.zero, 0, Cat(Const(0, 3), y.man, 1)))]
-    distance = Signal(range(width + 1), name=f"{name}_distance")
-    m.d.comb += distance.eq(Mux(x.exp - y.exp > width, width, x.exp - y.exp))
+    # the alignment distance, from both operands' differences (no subtraction waits for the ordering)
+    difference = Signal(e, name=f"{name}_difference")
+    m.d.comb += difference.eq(Mux(swap, y_in.exp - x_in.exp, x_in.exp - y_in.exp))
+    shift_bits = (width - 1).bit_length()
+    shift = difference[:shift_bits]
+    beyond = difference[shift_bits:].any() if e > shift_bits else Const(0)  # every bit shifted out
+    lost = Signal(name=f"{name}_lost")  # a set bit shifted out: the sticky bit
+    m.d.comb += lost.eq(Mux(beyond, y_ext.any(), (y_ext & ((Const(1, width + 1) << shift) - 1)).any()))
     aligned = Signal(width, name=f"{name}_aligned")
-    shifted_out = y_ext & ((Const(1, width + 1) << distance) - 1)
-    m.d.comb += aligned.eq((y_ext >> distance) | (shifted_out != 0))
+    m.d.comb += aligned.eq(Mux(beyond, 0, y_ext >> shift) | lost)
 
     subtract = x.sign ^ y.sign
     total = Signal(width + 1, name=f"{name}_sum")
     m.d.comb += total.eq(Mux(subtract, x_ext - aligned, x_ext + aligned))
-    leading = Signal(range(width + 1), name=f"{name}_leading_zeros")
-    m.d.comb += leading.eq(width)
-    for i in range(width):  # the highest set bit wins
-        with m.If(total[i]):
-            m.d.comb += leading.eq(width - 1 - i)
+    leading = leading_zeros(m, total[:width], f"{name}_leading_zeros")
     normal = Signal(width, name=f"{name}_normalized")
     exp_n = Signal(signed(e + 3), name=f"{name}_exp_n")
     with m.If(total[width]):
@@ -147,17 +183,24 @@ def add(m: Module, spec: FloatSpec, overflow: str, a: Value, b: Value, name: str
         m.d.comb += [normal.eq(total[:width] << leading), exp_n.eq(x.exp - leading)]
 
     man, guard, rest = normal[3 : mb + 3], normal[2], normal[0] | normal[1]
-    rounded = Signal(mb + 1, name=f"{name}_rounded")
-    m.d.comb += rounded.eq(man + (guard & (rest | man[0])))
-    exp_field = Signal(signed(e + 3), name=f"{name}_exp_field")
-    m.d.comb += exp_field.eq(Mux(exp_n <= 0, 0, exp_n + rounded[mb]))  # FTZ judged on the exact sum
+    round_up = guard & (rest | man[0])
+    carry = round_up & man.all()  # the rounding carries into the exponent (the mantissa wraps to 0)
+    rounded = Signal(mb, name=f"{name}_rounded")
+    m.d.comb += rounded.eq(man + round_up)
+    under = exp_n <= 0  # FTZ judged on the exact sum
+    top = spec.max_exp_field
+    over = overflows(spec, Mux(carry, exp_n >= top, exp_n > top), Mux(carry, exp_n == top - 1, exp_n == top),
+                     rounded)
+    exp_field = Signal(e, name=f"{name}_exp_field")
+    m.d.comb += exp_field.eq(Mux(carry, exp_n + 1, exp_n))
 
     nan = x.nan | y.nan | (x.inf & y.inf & subtract)
     inf = (x.inf | y.inf) & ~nan
     exact_zero = total == 0
     sign = Mux(inf, x.sign, Mux(exact_zero, x.sign & y.sign, x.sign))
     zero = exact_zero & ~inf & ~nan
-    return finish(m, spec, overflow, sign, exp_field, rounded[:mb], nan, inf, zero, name=name)
+    return finish(m, spec, overflow, sign, exp_field, rounded, nan, inf, zero, name=name, over=over,
+                  under=under)
 
 
 def widen(m: Module, source: FloatSpec, target: FloatSpec, value: Value, name: str) -> Signal:

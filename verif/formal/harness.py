@@ -9,6 +9,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In
 
 from gen.manifest import stream_ports
+from rtl.common.float import FloatSpec, add
 from rtl.fpmul import ExactFpMul, ExactFpMulConfig, LMul, LMulConfig
 
 from . import reference
@@ -59,6 +60,27 @@ class MultiplierEquivalence(wiring.Component):
         else:
             expected = reference.exact_mul(self.a, self.b, f, cfg.overflow)
         m.d.comb += Assert(dut.result.payload.product == expected)
+        return m
+
+
+class AdderEquivalence(wiring.Component):
+    """The float adder of the dot units (:func:`rtl.common.float.add`) equals :func:`reference.fp_add` for every
+    operand pair (one combinational problem, as :class:`MultiplierEquivalence`). ``wrong_reference`` compares
+    against the reference with the other overflow rule (in a format with infinities): that proof must fail."""
+
+    def __init__(self, spec: FloatSpec, overflow: str = "inf", wrong_reference: bool = False) -> None:
+        self.spec, self.overflow, self.wrong_reference = spec, overflow, wrong_reference
+        super().__init__({"a": In(spec.width), "b": In(spec.width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        spec = self.spec
+        total = add(m, spec, self.overflow, self.a, self.b, "dut")
+        f = reference.Format(spec.exp_bits, spec.man_bits, spec.finite_only)
+        overflow = self.overflow
+        if self.wrong_reference:
+            overflow = {"inf": "saturate", "saturate": "inf"}[overflow]
+        m.d.comb += Assert(total == reference.fp_add(self.a, self.b, f, overflow))
         return m
 
 

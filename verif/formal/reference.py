@@ -1,4 +1,4 @@
-"""Reference multipliers for the proofs, written from ``lmul.md`` as plain Amaranth expressions.
+"""Reference multipliers and the float adder for the proofs, written from ``lmul.md`` as plain Amaranth expressions.
 
 They share no code with ``rtl/`` (the designs under proof) and are written as directly from the spec as
 possible: the exact multiplier forms the full significand product and rounds it to nearest, ties to even;
@@ -121,4 +121,42 @@ def exact_mul(a: Value, b: Value, f: Format, overflow: str = "inf") -> Value:
     rounded = kept + (half & (below | kept[0]))  # m + 1 bits: the top bit is the carry into the exponent
     exp_exact = _as_int(a[m:m + e], e + 3) + _as_int(b[m:m + e], e + 3) - f.bias + wide
     exp = Mux(exp_exact <= 0, exp_exact, exp_exact + rounded[m])  # below the smallest normal: flushed unrounded
+    return _finish(sign, exp, rounded[:m], nan, inf, zero, f, overflow)
+
+
+def fp_add(a: Value, b: Value, f: Format, overflow: str = "inf") -> Value:
+    """The sum of two operands formed exactly, as one signed integer in units of the smallest normal's last place
+    (a normal operand is ``1.man x 2^(exp - 1)`` of them), then rounded to nearest, ties to even. An exact sum
+    below the smallest normal flushes to zero with the sum's sign; an exact zero is -0 only when both operands
+    are -0 (or negative subnormals, read as zero); infinities of opposite signs give NaN."""
+    m, e = f.man_bits, f.exp_bits
+    width = m + (1 << e) + 2  # the largest magnitude has m + 1 + (2^e - 2) bits; a sign and a carry more
+
+    def operand(x: Value):
+        exp, man, sign = x[m:m + e], x[:m], x[-1]
+        top = exp == (1 << e) - 1
+        nan = top & (man == (1 << m) - 1) if f.finite_only else top & (man != 0)
+        inf = Const(0) if f.finite_only else top & (man == 0)
+        magnitude = Mux((exp == 0) | nan | inf, 0, (Cat(man, 1) << exp) >> 1)
+        return sign, Mux(sign, -_as_int(magnitude, width), _as_int(magnitude, width)), nan, inf
+
+    sign_a, value_a, nan_a, inf_a = operand(a)
+    sign_b, value_b, nan_b, inf_b = operand(b)
+    total = value_a + value_b
+    negative = total < 0
+    size = Mux(negative, -total, total)[:width]
+    top_bit = Const(0, range(width))
+    for i in range(width):  # the highest set bit wins
+        top_bit = Mux(size[i], i, top_bit)
+    exp = _as_int(top_bit, width.bit_length() + 2) - (m - 1)  # the exponent field of the leading one
+    drop = Mux(top_bit > m, top_bit - m, 0).as_unsigned()  # bits below the kept mantissa
+    kept = (size >> drop)[:m + 1]
+    half = (Cat(Const(0, 1), size) >> drop)[0]  # the highest dropped bit
+    below = (size & (((Const(1, width + 1) << drop) - 1) >> 1)) != 0  # any lower dropped bit
+    rounded = kept[:m] + (half & (below | kept[0]))  # m + 1 bits: the top bit is the carry into the exponent
+    exp = Mux(exp <= 0, exp, exp + rounded[m])  # below the smallest normal: flushed unrounded
+    nan = nan_a | nan_b | (inf_a & inf_b & (sign_a != sign_b))
+    inf = (inf_a | inf_b) & ~nan
+    zero = (size == 0) & ~nan & ~inf
+    sign = Mux(inf, Mux(inf_a, sign_a, sign_b), Mux(size == 0, sign_a & sign_b, negative))
     return _finish(sign, exp, rounded[:m], nan, inf, zero, f, overflow)
