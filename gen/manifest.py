@@ -100,8 +100,8 @@ def describe_ports(component: wiring.Component) -> tuple[list[dict[str, Any]], l
 def build_manifest(design: Design, component: wiring.Component, text: str) -> dict[str, Any]:
     cfg = design.config
     ports, streams = describe_ports(component)
-    derived = {name: getattr(cfg, name) for name in ("acc_width", "latency", "throughput", "ops_per_cycle")
-               if hasattr(cfg, name)}
+    derived = {name: getattr(cfg, name)
+               for name in ("acc_width", "latency", "throughput", "ops_per_cycle", "partials") if hasattr(cfg, name)}
     return {
         "preset": design.name,
         "block": design.block.name,

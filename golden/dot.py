@@ -4,8 +4,9 @@ The summation order and every rounding are fixed here, so that the RTL can match
 products in the operand format (L-Mul or exact) are widened exactly to the accumulator format, the ``lanes``
 products of a beat are summed by a balanced pairwise tree (lane 2i + lane 2i+1, level by level; an odd lane
 out passes up unchanged), and the beat's sum is added to the running accumulator (the first beat of a dot
-product starts it). Every addition rounds to nearest, ties to even, in the accumulator format, reads
-subnormals as zero and flushes an exact sum below the smallest normal to signed zero.
+product starts it), or to one of several accumulators taken in turn, which the same pairwise tree sums at the
+end. Every addition rounds to nearest, ties to even, in the accumulator format, reads subnormals as zero and
+flushes an exact sum below the smallest normal to signed zero.
 """
 
 from __future__ import annotations
@@ -71,9 +72,15 @@ def tree_sum(values: np.ndarray, f: FloatFormat, overflow: str = "inf") -> np.nd
 
 
 def dot(a: np.ndarray, b: np.ndarray, format: str | FloatFormat, lanes: int, acc_format: str | FloatFormat = "fp32",
-        multiplier: str = "lmul", norm: str = "carry", overflow: str = "inf") -> np.ndarray:
+        multiplier: str = "lmul", norm: str = "carry", overflow: str = "inf", partials: int = 1) -> np.ndarray:
     """Dot products of the rows of ``a`` and ``b`` (``T x K`` bit patterns, ``K`` a multiple of ``lanes``) as
-    the dot-product unit computes them: ``K / lanes`` beats per row. Returns accumulator-format bit patterns."""
+    the dot-product unit computes them: ``K / lanes`` beats per row. Returns accumulator-format bit patterns.
+
+    ``partials`` accumulators take the beats in turn (beat ``i`` into accumulator ``i mod partials``, each
+    started by its first beat, not added to zero), and the accumulators that received a beat are summed by the
+    pairwise tree at the end. With one accumulator (the default) every beat adds to the previous result."""
+    if partials < 1:
+        raise ValueError(f"partials must be >= 1, got {partials}")
     f, acc = fmt(format), fmt(acc_format)
     a, b = np.atleast_2d(np.asarray(a, np.int64)), np.atleast_2d(np.asarray(b, np.int64))
     if a.shape[-1] % lanes:
@@ -85,7 +92,8 @@ def dot(a: np.ndarray, b: np.ndarray, format: str | FloatFormat, lanes: int, acc
     else:
         raise ValueError(f"multiplier must be 'lmul' or 'exact', got {multiplier!r}")
     beats = widen(products, f, acc).reshape(a.shape[0], -1, lanes)
-    total = tree_sum(beats[:, 0, :], acc, overflow)
-    for beat in range(1, beats.shape[1]):
-        total = fp_add(total, tree_sum(beats[:, beat, :], acc, overflow), acc, overflow)
-    return total
+    sums = [tree_sum(beats[:, beat, :], acc, overflow) for beat in range(beats.shape[1])]
+    accumulators = sums[:partials]
+    for beat in range(partials, len(sums)):
+        accumulators[beat % partials] = fp_add(accumulators[beat % partials], sums[beat], acc, overflow)
+    return tree_sum(np.stack(accumulators, axis=-1), acc, overflow)

@@ -5,7 +5,7 @@ import pytest
 
 from golden.dot import dot, fp_add, tree_sum, widen
 from golden.fp import FORMATS, decode
-from golden.lmul import lmul
+from golden.lmul import exact_mul, lmul
 
 # reference computations on NaN and infinity patterns warn by design
 pytestmark = pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")
@@ -83,3 +83,45 @@ def test_dot_rejects_bad_shapes_and_formats():
         dot(np.zeros((1, 6)), np.zeros((1, 6)), "bf16", 4)
     with pytest.raises(ValueError, match="does not fit"):
         widen(np.zeros(1, np.int64), FP32, FORMATS["bf16"])
+
+
+@pytest.mark.parametrize("partials", [1, 2, 3, 5])
+@pytest.mark.parametrize("beats", [1, 2, 3, 4, 7, 11])
+def test_partial_accumulators_take_beats_in_turn(partials, beats):
+    """Beat i goes to accumulator i mod partials; the accumulators that got a beat are summed pairwise. Written
+    out here with one addition at a time on the beat sums (``lanes = 1``: each beat sum is its product)."""
+    rng = np.random.default_rng(partials * 100 + beats)
+    f = FORMATS["bf16"]
+    a = (rng.standard_normal((6, beats)).astype(np.float32).view(np.uint32) >> 16).astype(np.int64)
+    one = np.full_like(a, 0x3F80)  # bf16 1.0: exact products, the beats are the operands widened
+    got = dot(a, one, f, 1, multiplier="exact", partials=partials)
+    wide = widen(a, f, FP32)
+    for row in range(a.shape[0]):
+        accumulators = []
+        for beat in range(beats):
+            if beat < partials:
+                accumulators.append(int(wide[row, beat]))
+            else:
+                i = beat % partials
+                accumulators[i] = int(fp_add(accumulators[i], wide[row, beat], FP32)[()])
+        while len(accumulators) > 1:  # pairwise, an odd one out passed up
+            pairs = [int(fp_add(accumulators[i], accumulators[i + 1], FP32)[()])
+                     for i in range(0, len(accumulators) - 1, 2)]
+            accumulators = pairs + accumulators[len(pairs) * 2:]
+        assert int(got[row]) == accumulators[0]
+    if partials == 1:
+        assert np.array_equal(got, dot(a, one, f, 1, multiplier="exact"))
+
+
+def test_partial_accumulators_sum_close_to_float64():
+    rng = np.random.default_rng(7)
+    f = FORMATS["bf16"]
+    a = (rng.standard_normal((20, 256)).astype(np.float32).view(np.uint32) >> 16).astype(np.int64)
+    b = (rng.standard_normal((20, 256)).astype(np.float32).view(np.uint32) >> 16).astype(np.int64)
+    products = decode(exact_mul(a, b, f), f)
+    scale = np.abs(products).sum(axis=1)
+    for partials in (2, 5):
+        got = decode(dot(a, b, f, 8, multiplier="exact", partials=partials), FP32)
+        assert np.all(np.abs(got - products.sum(axis=1)) <= 1e-5 * scale)
+    with pytest.raises(ValueError, match="partials"):
+        dot(a, b, f, 8, partials=0)

@@ -23,12 +23,13 @@ def tree_depth(n: int) -> int:
     return (n - 1).bit_length()
 
 
-def tree_levels(operands: Sequence, levels: int, combine: Callable | None = None, first_level: int = 0
-                ) -> list:
+def tree_levels(operands: Sequence, levels: int, combine: Callable | None = None, first_level: int = 0,
+                pass_up: Callable | None = None) -> list:
     """The first ``levels`` levels of a balanced pairwise tree (operand ``2i`` with ``2i + 1``, an odd one out
     passed up unchanged): the partial results after them, so that a tree cut into register stages combines
     exactly as the whole tree. ``combine(a, b, name)`` combines two (default: integer addition, which widens by a
-    bit); ``name`` is ``tree<level>_<index>``, levels counted from ``first_level``."""
+    bit); ``name`` is ``tree<level>_<index>``, levels counted from ``first_level``. ``pass_up(a, name)`` (default:
+    unchanged) is what an odd one out becomes: delayed by a ``combine`` that takes cycles."""
     level = [Value.cast(op) for op in operands] if combine is None else list(operands)
     combine = combine or (lambda a, b, name: a + b)
     for depth in range(first_level, first_level + levels):
@@ -36,7 +37,7 @@ def tree_levels(operands: Sequence, levels: int, combine: Callable | None = None
             break
         paired = [combine(level[i], level[i + 1], f"tree{depth}_{i // 2}") for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
-            paired.append(level[-1])
+            paired.append(level[-1] if pass_up is None else pass_up(level[-1], f"tree{depth}_pass"))
         level = paired
     return level
 

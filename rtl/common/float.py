@@ -8,7 +8,8 @@ value; in E4M3FN-style formats (no infinity) the pattern S.1..1.1..1 is NaN, so 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
@@ -134,53 +135,94 @@ def overflows(spec: FloatSpec, above: Value, at_top: Value, man: Value) -> Value
     return above | (at_top & (man == spec.man_ones)) if spec.finite_only else above
 
 
-def add(m: Module, spec: FloatSpec, overflow: str, a: Value, b: Value, name: str) -> Signal:
-    """Combinational float adder: round to nearest even, DAZ, FTZ on the exact sum, IEEE zero signs.
+#: Where an adder with ``stages`` registers cuts its datapath: after the operands are ordered (0), after the
+#: alignment (1), after the addition (2), after the leading-zero count (3), after the normalization (4).
+ADDER_CUTS = {0: (), 1: (2,), 2: (1, 4), 3: (0, 2, 4), 4: (0, 1, 2, 4), 5: (0, 1, 2, 3, 4)}
+
+
+def add(m: Module, spec: FloatSpec, overflow: str, a: Value, b: Value, name: str, stages: int = 0,
+        register: Callable[[Value, str], Value] | None = None) -> Signal:
+    """Float adder: round to nearest even, DAZ, FTZ on the exact sum, IEEE zero signs.
 
     Classic guard/round/sticky datapath: order the operands by magnitude, align the smaller one (bits shifted
     out fold into the sticky bit), add or subtract, normalize (carry out or leading-zero shift; a shift of more
     than one place only happens when the alignment was at most one place, so no sticky bit is lost), round.
     Written for depth, with the same function: both exponent differences are formed beside the magnitude
-    comparison, the shift's lost bits are found from a mask beside the shifter, the leading zeros are counted
-    by a tree, and overflow and underflow are judged on the exponent before rounding (for both outcomes of the
-    rounding carry) while the mantissa rounds.
+    comparison, whether the shift loses a set bit is one comparison with the smaller operand's trailing zeros
+    (counted beside the magnitude comparison), the leading zeros are counted by a tree, and overflow and
+    underflow are judged on the exponent before rounding (for both outcomes of the rounding carry) while the
+    mantissa rounds.
+
+    ``stages`` (0..5) registers cut it at the points of :data:`ADDER_CUTS`, each made by ``register(value,
+    name)`` (the caller's register, loaded with its pipeline); the result comes ``stages`` cycles after the
+    operands. Combinational by default.
     """
     e, mb = spec.exp_bits, spec.man_bits
+    cuts = ADDER_CUTS[stages]
+
+    def cut(point: int, **values: Value) -> list[Value]:
+        if point not in cuts:
+            return list(values.values())
+        return [register(value, f"{name}_s{point}_{key}") for key, value in values.items()]
+
     x_in = decode(m, a, spec, f"{name}_a")
     y_in = decode(m, b, spec, f"{name}_b")
     swap = Signal(name=f"{name}_swap")
     m.d.comb += swap.eq(Cat(y_in.man, y_in.exp) > Cat(x_in.man, x_in.exp))
-    big, small = Signal(spec.width, name=f"{name}_big"), Signal(spec.width, name=f"{name}_small")
-    m.d.comb += [big.eq(Mux(swap, b, a)), small.eq(Mux(swap, a, b))]
-    x = decode(m, big, spec, f"{name}_x")
-    y = decode(m, small, spec, f"{name}_y")
-
+    # both operands decoded and extended beside the comparison, which then only selects
     width = mb + 4  # 1.mantissa, then guard, round and sticky places
+    a_ext, b_ext = (Mux(op.zero, 0, Cat(Const(0, 3), op.man, 1)) for op in (x_in, y_in))
+    x, y = (Operand(*(Mux(swap, getattr(other, f.name), getattr(one, f.name)) for f in fields(Operand)))
+            for one, other in ((x_in, y_in), (y_in, x_in)))
     x_ext = Signal(width, name=f"{name}_x_ext")
     y_ext = Signal(width, name=f"{name}_y_ext")
-    m.d.comb += [x_ext.eq(Mux(x.zero, 0, Cat(Const(0, 3), x.man, 1))),
-                 y_ext.eq(Mux(y.zero, 0, Cat(Const(0, 3), y.man, 1)))]
+    m.d.comb += [x_ext.eq(Mux(swap, b_ext, a_ext)), y_ext.eq(Mux(swap, a_ext, b_ext))]
     # the alignment distance, from both operands' differences (no subtraction waits for the ordering)
     difference = Signal(e, name=f"{name}_difference")
     m.d.comb += difference.eq(Mux(swap, y_in.exp - x_in.exp, x_in.exp - y_in.exp))
+    # the smaller operand's lowest set bit, from both operands' trailing zeros: the alignment loses a set bit
+    # (the sticky bit) exactly when it shifts by more than the zeros below that bit
+    trailing = [leading_zeros(m, Cat(*reversed(Cat(op.man, 1))), f"{name}_{side}_trailing_zeros")
+                for op, side in ((x_in, "a"), (y_in, "b"))]
+    low_zeros = Signal(range(width + 1), name=f"{name}_low_zeros")  # of the extended significand: 3 more
+    m.d.comb += low_zeros.eq(Mux(swap, trailing[0] + 3, trailing[1] + 3))
+    subtract = x.sign ^ y.sign
+    nan = x.nan | y.nan | (x.inf & y.inf & subtract)
+    inf = (x.inf | y.inf) & ~nan
+    sign, zero_sign, exp, y_zero = x.sign, x.sign & y.sign, x.exp, y.zero
+    x_ext, y_ext, difference, low_zeros, y_zero, subtract, nan, inf, sign, zero_sign, exp = cut(
+        0, x_ext=x_ext, y_ext=y_ext, difference=difference, low_zeros=low_zeros, y_zero=y_zero, subtract=subtract,
+        nan=nan, inf=inf, sign=sign, zero_sign=zero_sign, exp=exp)
+
     shift_bits = (width - 1).bit_length()
     shift = difference[:shift_bits]
     beyond = difference[shift_bits:].any() if e > shift_bits else Const(0)  # every bit shifted out
     lost = Signal(name=f"{name}_lost")  # a set bit shifted out: the sticky bit
-    m.d.comb += lost.eq(Mux(beyond, y_ext.any(), (y_ext & ((Const(1, width + 1) << shift) - 1)).any()))
+    m.d.comb += lost.eq(~y_zero & (beyond | (shift > low_zeros)))
     aligned = Signal(width, name=f"{name}_aligned")
     m.d.comb += aligned.eq(Mux(beyond, 0, y_ext >> shift) | lost)
+    x_ext, aligned, subtract, nan, inf, sign, zero_sign, exp = cut(
+        1, x_ext=x_ext, aligned=aligned, subtract=subtract, nan=nan, inf=inf, sign=sign, zero_sign=zero_sign,
+        exp=exp)
 
-    subtract = x.sign ^ y.sign
     total = Signal(width + 1, name=f"{name}_sum")
     m.d.comb += total.eq(Mux(subtract, x_ext - aligned, x_ext + aligned))
+    total, nan, inf, sign, zero_sign, exp = cut(
+        2, total=total, nan=nan, inf=inf, sign=sign, zero_sign=zero_sign, exp=exp)
+
     leading = leading_zeros(m, total[:width], f"{name}_leading_zeros")
+    total, leading, nan, inf, sign, zero_sign, exp = cut(
+        3, total=total, leading=leading, nan=nan, inf=inf, sign=sign, zero_sign=zero_sign, exp=exp)
+
     normal = Signal(width, name=f"{name}_normalized")
     exp_n = Signal(signed(e + 3), name=f"{name}_exp_n")
     with m.If(total[width]):
-        m.d.comb += [normal.eq(Cat(total[0] | total[1], total[2 : width + 1])), exp_n.eq(x.exp + 1)]
+        m.d.comb += [normal.eq(Cat(total[0] | total[1], total[2 : width + 1])), exp_n.eq(exp + 1)]
     with m.Else():
-        m.d.comb += [normal.eq(total[:width] << leading), exp_n.eq(x.exp - leading)]
+        m.d.comb += [normal.eq(total[:width] << leading), exp_n.eq(exp - leading)]
+    exact_zero = total == 0
+    normal, exp_n, exact_zero, nan, inf, sign, zero_sign = cut(
+        4, normal=normal, exp_n=exp_n, exact_zero=exact_zero, nan=nan, inf=inf, sign=sign, zero_sign=zero_sign)
 
     man, guard, rest = normal[3 : mb + 3], normal[2], normal[0] | normal[1]
     round_up = guard & (rest | man[0])
@@ -194,10 +236,7 @@ def add(m: Module, spec: FloatSpec, overflow: str, a: Value, b: Value, name: str
     exp_field = Signal(e, name=f"{name}_exp_field")
     m.d.comb += exp_field.eq(Mux(carry, exp_n + 1, exp_n))
 
-    nan = x.nan | y.nan | (x.inf & y.inf & subtract)
-    inf = (x.inf | y.inf) & ~nan
-    exact_zero = total == 0
-    sign = Mux(inf, x.sign, Mux(exact_zero, x.sign & y.sign, x.sign))
+    sign = Mux(inf, sign, Mux(exact_zero, zero_sign, sign))
     zero = exact_zero & ~inf & ~nan
     return finish(m, spec, overflow, sign, exp_field, rounded, nan, inf, zero, name=name, over=over,
                   under=under)

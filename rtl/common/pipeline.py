@@ -171,19 +171,50 @@ def cut_points(stages: int, available: int = 3) -> list[int]:
     return {0: [], 1: [available // 2], 2: [0, available - 1]}.get(stages, list(range(available)))
 
 
+def delay(m: Module, advance: Value, value: Value | ValueCastable, cycles: int, name: str,
+          reset_less: bool = True) -> list[Signal]:
+    """``value`` through ``cycles`` registers loaded when ``advance`` is high (one global stall): every register,
+    the last one the delayed value (``[value]`` when ``cycles`` is 0). Control bits pass ``reset_less=False``."""
+    chain = [value]
+    for i in range(cycles):
+        reg = Signal.like(chain[-1], name=f"{name}_d{i}", reset_less=reset_less)
+        with m.If(advance):
+            m.d.sync += reg.eq(chain[-1])
+        chain.append(reg)
+    return chain[1:] if cycles else chain
+
+
 def staged_trees(m: Module, columns: list[list], stages: int, advance: Value, valid: Value,
-                 flags: dict[str, Value], combine=None, name: str = "tree"
+                 flags: dict[str, Value], combine=None, name: str = "tree", latency: int = 0
                  ) -> tuple[list, Value, dict[str, Value], list[tuple[Signal, dict[str, Signal]]]]:
     """Balanced pairwise reduction trees, one per column (:func:`rtl.common.arith.tree_levels`), cut by
     ``stages`` register levels spread evenly over the tree (:func:`rtl.common.arith.stage_levels`). The
     registers load when ``advance`` is high (one global stall); ``valid`` and ``flags`` travel with the partial
-    results. Returns the columns' results (the last part combinational, for the caller's register), and the
-    valid and flags at that point, and every stage's (valid, flags) registers."""
+    results. ``combine`` may hold ``latency`` registers of its own (loaded with ``advance``): an operand passed up
+    unpaired, and the valid and flags, are delayed to match. Returns the columns' results (the last part
+    combinational, for the caller's register), and the valid and flags at that point, and every stage's (valid,
+    flags) registers."""
     parts = stage_levels(tree_depth(len(columns[0])), stages)
     done = 0
     stage_regs = []
+
+    def pass_up(value, pass_name):
+        return delay(m, advance, value, latency, f"{name}_{pass_name}")[-1]
+
+    def follow(levels, valid, flags, part):
+        """The valid and flags delayed by ``levels`` levels of ``combine``."""
+        for i in range(levels * latency):
+            new_valid = Signal(name=f"{name}_p{part}_{i}_valid")
+            new_flags = {key: Signal.like(value, name=f"{name}_p{part}_{i}_{key}") for key, value in flags.items()}
+            with m.If(advance):
+                m.d.sync += [new_valid.eq(valid), *(new_flags[k].eq(v) for k, v in flags.items())]
+            valid, flags = new_valid, new_flags
+            stage_regs.append((valid, flags))
+        return valid, flags
+
     for s, levels in enumerate(parts[:-1]):
-        partial = [tree_levels(column, levels, combine, done) for column in columns]
+        partial = [tree_levels(column, levels, combine, done, pass_up if latency else None) for column in columns]
+        valid, flags = follow(levels, valid, flags, s)
         done += levels
         columns = [[Signal.like(v, name=f"{name}{s}_{c}_{i}", reset_less=True) for i, v in enumerate(column)]
                    for c, column in enumerate(partial)]
@@ -196,5 +227,7 @@ def staged_trees(m: Module, columns: list[list], stages: int, advance: Value, va
                              for v, reg in zip(column, regs, strict=True)]
         valid, flags = new_valid, new_flags
         stage_regs.append((valid, flags))
-    results = [tree_levels(column, parts[-1], combine, done)[0] for column in columns]
+    results = [tree_levels(column, parts[-1], combine, done, pass_up if latency else None)[0]
+               for column in columns]
+    valid, flags = follow(parts[-1], valid, flags, len(parts) - 1)
     return results, valid, flags, stage_regs

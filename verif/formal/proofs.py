@@ -36,6 +36,8 @@ SMALL = {
     "lmul-e4m3-s3": ("lmul-e4m3", {"stages": 3}, ("operands", None), 3),
     "fpmul-bf16-s2": ("fpmul-bf16", {"stages": 2}, ("operands", None), 2),
     "lmul-dot-e4m3-x2": ("lmul-dot-e4m3-x8", {"lanes": 2}, ("operands", "last"), 3),
+    "lmul-dot-e4m3-x2-a1": ("lmul-dot-e4m3-x8", {"lanes": 2, "adder_stages": 1, "lane_stages": 1},
+                            ("operands", "last"), 10),
     "mac-ternary-2x2": ("mac-ternary-4x4", {"rows": 2, "cols": 2, "act_bits": 3, "max_tokens": 2, "max_k": 8,
                                             "counter_bits": 8}, ("acts", "last"), 3),
     "mac-ternary-2x2-credit": ("mac-ternary-4x4", {"rows": 2, "cols": 2, "act_bits": 3, "max_tokens": 2,

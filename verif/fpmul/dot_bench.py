@@ -68,7 +68,8 @@ async def run_dots(bench: Bench, a: np.ndarray, b: np.ndarray, stall_in: float, 
     lanes = cfg["lanes"]
     bench["operands"].stall(bench.rng, stall_in)
     bench["result"].stall(bench.rng, stall_out)
-    expected = dot(a, b, f, lanes, acc, cfg["multiplier"], cfg["norm"], cfg["overflow"])
+    expected = dot(a, b, f, lanes, acc, cfg["multiplier"], cfg["norm"], cfg["overflow"],
+                   bench.manifest["derived"]["partials"])
     cover_dots(bench, a, b, expected)
     scoreboard = Scoreboard(f"{bench.manifest['preset']} sum", bench.dut._log)
     beats = a.shape[1] // lanes
