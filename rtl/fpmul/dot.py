@@ -142,8 +142,9 @@ class FpDot(FloatUnit):
     cycles from a ``last`` beat to its result; one beat per cycle. With ``adder_stages`` every adder holds that
     many registers, the accumulator is ``adder_stages + 2`` partial accumulators taking the beats in turn, and
     after the ``last`` beat's addition the accumulators are registered and summed pairwise (those that received
-    no beat pass the other up; a register between the sum's levels): latency ``3 + tree_stages + adder_stages x
-    (tree levels + 1 + sum levels) + sum levels`` (:attr:`FpDotConfig.latency`), still one beat per cycle.
+    no beat pass the other up; a register between the sum's levels): latency ``3 + lane_stages + tree_stages +
+    adder_stages x (tree levels + 1 + sum levels) + sum levels`` (:attr:`FpDotConfig.latency`), still one beat
+    per cycle. ``lane_stages`` adds registers inside the lanes' multipliers.
 
     Attributes
     ----------
