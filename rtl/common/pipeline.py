@@ -184,6 +184,19 @@ def delay(m: Module, advance: Value, value: Value | ValueCastable, cycles: int, 
     return chain[1:] if cycles else chain
 
 
+def follow(m: Module, advance: Value, valid: Value, flags: dict[str, Value], cycles: int, name: str
+           ) -> tuple[Value, dict[str, Value], list[tuple[Signal, dict[str, Signal]]]]:
+    """A beat's ``valid`` and its ``flags`` (control bits, reset) through ``cycles`` registers loaded when
+    ``advance`` is high: the delayed valid and flags, and every register's (valid, flags), for a count of the beats
+    in flight (the inputs themselves and no registers when ``cycles`` is 0)."""
+    if not cycles:
+        return valid, dict(flags), []
+    valids = delay(m, advance, valid, cycles, f"{name}_valid", reset_less=False)
+    chains = {key: delay(m, advance, value, cycles, f"{name}_{key}", reset_less=False) for key, value in flags.items()}
+    regs = [(v, {key: chain[i] for key, chain in chains.items()}) for i, v in enumerate(valids)]
+    return regs[-1][0], regs[-1][1], regs
+
+
 def staged_trees(m: Module, columns: list[list], stages: int, advance: Value, valid: Value,
                  flags: dict[str, Value], combine=None, name: str = "tree", latency: int = 0
                  ) -> tuple[list, Value, dict[str, Value], list[tuple[Signal, dict[str, Signal]]]]:
@@ -201,20 +214,15 @@ def staged_trees(m: Module, columns: list[list], stages: int, advance: Value, va
     def pass_up(value, pass_name):
         return delay(m, advance, value, latency, f"{name}_{pass_name}")[-1]
 
-    def follow(levels, valid, flags, part):
+    def follow_levels(levels, valid, flags, part):
         """The valid and flags delayed by ``levels`` levels of ``combine``."""
-        for i in range(levels * latency):
-            new_valid = Signal(name=f"{name}_p{part}_{i}_valid")
-            new_flags = {key: Signal.like(value, name=f"{name}_p{part}_{i}_{key}") for key, value in flags.items()}
-            with m.If(advance):
-                m.d.sync += [new_valid.eq(valid), *(new_flags[k].eq(v) for k, v in flags.items())]
-            valid, flags = new_valid, new_flags
-            stage_regs.append((valid, flags))
+        valid, flags, regs = follow(m, advance, valid, flags, levels * latency, f"{name}_p{part}")
+        stage_regs.extend(regs)
         return valid, flags
 
     for s, levels in enumerate(parts[:-1]):
         partial = [tree_levels(column, levels, combine, done, pass_up if latency else None) for column in columns]
-        valid, flags = follow(levels, valid, flags, s)
+        valid, flags = follow_levels(levels, valid, flags, s)
         done += levels
         columns = [[Signal.like(v, name=f"{name}{s}_{c}_{i}", reset_less=True) for i, v in enumerate(column)]
                    for c, column in enumerate(partial)]
@@ -229,5 +237,5 @@ def staged_trees(m: Module, columns: list[list], stages: int, advance: Value, va
         stage_regs.append((valid, flags))
     results = [tree_levels(column, parts[-1], combine, done, pass_up if latency else None)[0]
                for column in columns]
-    valid, flags = follow(parts[-1], valid, flags, len(parts) - 1)
+    valid, flags = follow_levels(parts[-1], valid, flags, len(parts) - 1)
     return results, valid, flags, stage_regs

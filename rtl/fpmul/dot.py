@@ -10,7 +10,7 @@ from amaranth.lib import data
 from ..common.arith import tree_depth
 from ..common.float import ADDER_CUTS, FloatSpec, add, widen
 from ..common.naming import unique_name
-from ..common.pipeline import delay, staged_trees
+from ..common.pipeline import delay, follow, staged_trees
 from ..common.validate import check_choice, check_int
 from .config import NORMS, ExactFpMulConfig, LMulConfig, _FloatMulBase
 from .exact import ExactFpMul
@@ -174,13 +174,10 @@ class FpDot(FloatUnit):
             products.append(widen(m, spec, acc_spec, lane.result.payload.product, f"product{i}"))
 
         # the beat's valid and flags beside the lanes' registers
-        taken, first, last = accept, self.operands.payload.first, self.operands.payload.last
-        lane_regs = []
-        if cfg.lane_stages:
-            taken, first, last = (delay(m, advance, v, cfg.lane_stages, f"lane_{n}", reset_less=False)
-                                  for v, n in ((taken, "valid"), (first, "first"), (last, "last")))
-            lane_regs = [(v, {"last": f}) for v, f in zip(taken, last, strict=True)]
-            taken, first, last = taken[-1], first[-1], last[-1]
+        taken, flags, lane_regs = follow(m, advance, accept, {"first": self.operands.payload.first,
+                                                              "last": self.operands.payload.last},
+                                         cfg.lane_stages, "lane")
+        first, last = flags["first"], flags["last"]
         a_valid, a_first, a_last = Signal(), Signal(), Signal()
         a_prod = [Signal(acc_spec.width, name=f"a_prod{i}", reset_less=True) for i in range(cfg.lanes)]
         with m.If(advance):
@@ -190,8 +187,7 @@ class FpDot(FloatUnit):
                 m.d.sync += [reg.eq(p) for reg, p in zip(a_prod, products, strict=True)]
 
         # the pairwise order of golden.dot.tree_sum, cut by `tree_stages` registers
-        def register(value, name):
-            return delay(m, advance, value, 1, name)[0]
+        register = _register(m, advance)
 
         def combine(x, y, name):
             return add(m, acc_spec, cfg.overflow, x, y, name, cfg.adder_stages, register)
@@ -230,19 +226,7 @@ class FpDot(FloatUnit):
         sum into ``out_sum``. Returns the (valid, flags) registers on the way, for ``held``."""
         cfg, acc_spec = self.config, self.config.acc_spec
         count, s = cfg.partials, cfg.adder_stages
-        in_flight = []
-
-        def register(value, name):
-            return delay(m, advance, value, 1, name)[0]
-
-        def follow(valid, last, cycles, name):
-            """``valid`` and ``last`` (None: every valid beat is a last one) delayed by ``cycles``; every register
-            counted in ``held``."""
-            valids = delay(m, advance, valid, cycles, f"{name}_valid", reset_less=False)
-            lasts = valids if last is None else delay(m, advance, last, cycles, f"{name}_last", reset_less=False)
-            if cycles:
-                in_flight.extend((v, {"last": f}) for v, f in zip(valids, lasts, strict=True))
-            return valids[-1], lasts[-1]
+        register = _register(m, advance)
 
         # the accumulator the beat goes to, whether it starts it, and how many hold a beat of this dot product,
         # registered with the beat's sum (from the previous beat's, registered beside it)
@@ -262,7 +246,8 @@ class FpDot(FloatUnit):
                          b_count.eq(Mux(t_first, 1, Mux(b_count < count, b_count + 1, count)))]
 
         total = add(m, acc_spec, cfg.overflow, b_acc, b_sum, "accumulate", s, register)
-        c_valid, c_last = follow(b_valid, b_last, s, "acc")
+        c_valid, c_flags, in_flight = follow(m, advance, b_valid, {"last": b_last}, s, "acc")
+        c_last = c_flags["last"]
         c_slot, c_fresh, c_count, c_sum = (delay(m, advance, v, s, f"acc_{n}")[-1] for v, n in
                                            ((b_slot, "slot"), (b_fresh, "fresh"), (b_count, "count"),
                                             (b_sum, "beat_sum")))
@@ -304,9 +289,15 @@ class FpDot(FloatUnit):
                                                                                      strict=True))
                           for i, pair in enumerate(paired)]
             level, depth = paired, depth + 1
-        f_valid, _ = follow(snap_valid, None, s * depth + depth - 1, "final")
+        f_valid, _, regs = follow(m, advance, snap_valid, {}, s * depth + depth - 1, "final")
+        in_flight += [(v, {"last": v}) for v, _ in regs]  # every beat of the final sum is a last one
         with m.If(advance):
             m.d.sync += out_valid.eq(f_valid)
             with m.If(f_valid):
                 m.d.sync += out_sum.eq(level[0][0])
         return in_flight
+
+
+def _register(m, advance):
+    """One register loaded when the unit advances: the cut the pipelined adders take."""
+    return lambda value, name: delay(m, advance, value, 1, name)[0]
